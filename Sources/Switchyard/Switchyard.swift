@@ -1,0 +1,3 @@
+import ArgumentParser
+import SwitchyardCore
+@main struct Switchyard: AsyncParsableCommand { mutating func run() async throws {} }

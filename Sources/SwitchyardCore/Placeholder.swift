@@ -1,0 +1,7 @@
+import Hummingbird
+import AsyncHTTPClient
+import Yams
+import Crypto
+import ServiceLifecycle
+import Prometheus
+public enum CorePlaceholder {}

@@ -1,0 +1,76 @@
+/// Why an upstream attempt failed, classified for fallback decisions and mapped to what the
+/// client sees (translation-spec §5.3).
+public struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Failure classes; the first five are the `fallback.on` kinds of the config.
+    public enum Kind: String, Sendable, Equatable {
+        case rateLimited = "rate_limited"
+        case serverError = "server_error"
+        case timeout
+        case connectError = "connect_error"
+        case contextLength = "context_length"
+        case badRequest = "bad_request"
+        case authentication
+        case billing
+        case permission
+        case notFound = "not_found"
+        case tooLarge = "too_large"
+        /// A 2xx answer that is not what was asked for: HTML, truncated JSON, an error body.
+        case badResponse = "bad_response"
+    }
+
+    public var kind: Kind
+    /// The upstream HTTP status, when one was received.
+    public var upstreamStatus: Int?
+    /// Human-readable, secret-free text (upstream message kept).
+    public var message: String
+    public var retryAfter: String?
+
+    public init(kind: Kind, upstreamStatus: Int? = nil, message: String, retryAfter: String? = nil) {
+        self.kind = kind
+        self.upstreamStatus = upstreamStatus
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { "\(kind.rawValue): \(message)" }
+
+    /// The downstream status and Anthropic error type.
+    public var downstream: (status: Int, type: AnthropicErrorType) {
+        switch kind {
+        case .rateLimited: return (429, .rateLimit)
+        case .timeout: return (504, .timeout)
+        case .connectError: return (529, .overloaded)
+        case .contextLength, .badRequest:
+            if let s = upstreamStatus, s != 400, s != 422, (400..<500).contains(s) { return (s, .invalidRequest) }
+            return (400, .invalidRequest)
+        case .authentication: return (500, .api)
+        case .billing: return (402, .billing)
+        case .permission: return (403, .permission)
+        case .notFound: return (404, .notFound)
+        case .tooLarge: return (413, .requestTooLarge)
+        case .badResponse: return (502, .api)
+        case .serverError:
+            switch upstreamStatus {
+            case 502, 503, 529: return (529, .overloaded)
+            case 504: return (504, .timeout)
+            case .some(let s) where (500..<600).contains(s): return (s, .api)
+            default: return (529, .overloaded)
+            }
+        }
+    }
+
+    /// Classifies an upstream HTTP status.
+    public static func kind(forStatus status: Int) -> Kind {
+        switch status {
+        case 429: return .rateLimited
+        case 401: return .authentication
+        case 402: return .billing
+        case 403: return .permission
+        case 404: return .notFound
+        case 408: return .timeout
+        case 413: return .tooLarge
+        case 400..<500: return .badRequest
+        default: return .serverError
+        }
+    }
+}
