@@ -437,30 +437,35 @@ def anthropic_message(reply: dict, req: Request, blocks: list[dict]) -> dict:
             "usage": reply.get("usage") or dict(DEFAULT_ANTHROPIC_USAGE)}
 
 
+def block_stream(block: dict, reply: dict) -> tuple[dict, list[dict]]:
+    """The ``content_block_start`` block and the deltas that stream one content block."""
+    size = reply.get("chunk_size", 4)
+    if block["type"] == "text":
+        return {"type": "text", "text": ""}, [{"type": "text_delta", "text": p} for p in pieces(block["text"], size)]
+    if block["type"] == "thinking":
+        deltas = [{"type": "thinking_delta", "thinking": p} for p in pieces(block["thinking"], size)]
+        if block["signature"]:
+            deltas.append({"type": "signature_delta", "signature": block["signature"]})
+        return {"type": "thinking", "thinking": "", "signature": ""}, deltas
+    return ({"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}},
+            [{"type": "input_json_delta", "partial_json": p}
+             for p in fragments(block["_args"], reply.get("arg_fragments", 3))])
+
+
 def anthropic_events(reply: dict, req: Request) -> list[str]:
     """The Anthropic SSE sequence message_start … message_stop."""
     blocks = anthropic_blocks(reply)
     msg = anthropic_message(reply, req, blocks)
-    usage = msg["usage"]
-    start = dict(msg, content=[], stop_reason=None, usage={**usage, "output_tokens": 1})
+    start = dict(msg, content=[], stop_reason=None, usage={**msg["usage"], "output_tokens": 1})
     out = [anthropic_event({"type": "message_start", "message": start})]
-    size = reply.get("chunk_size", 4)
-    for i, b in enumerate(blocks):
-        if b["type"] == "text":
-            first, deltas = {"type": "text", "text": ""}, [{"type": "text_delta", "text": p} for p in pieces(b["text"], size)]
-        elif b["type"] == "thinking":
-            first = {"type": "thinking", "thinking": "", "signature": ""}
-            deltas = [{"type": "thinking_delta", "thinking": p} for p in pieces(b["thinking"], size)]
-            deltas += [{"type": "signature_delta", "signature": b["signature"]}] if b["signature"] else []
-        else:
-            first = {"type": "tool_use", "id": b["id"], "name": b["name"], "input": {}}
-            deltas = [{"type": "input_json_delta", "partial_json": p}
-                      for p in fragments(b["_args"], reply.get("arg_fragments", 3))]
+    for i, block in enumerate(blocks):
+        first, deltas = block_stream(block, reply)
         out.append(anthropic_event({"type": "content_block_start", "index": i, "content_block": first}))
         out += [anthropic_event({"type": "content_block_delta", "index": i, "delta": d}) for d in deltas]
         out.append(anthropic_event({"type": "content_block_stop", "index": i}))
-    out.append(anthropic_event({"type": "message_delta", "usage": {"output_tokens": usage.get("output_tokens", 0)},
-                                "delta": {"stop_reason": msg["stop_reason"], "stop_sequence": None}}))
+    out.append(anthropic_event({"type": "message_delta",
+                                "delta": {"stop_reason": msg["stop_reason"], "stop_sequence": None},
+                                "usage": {"output_tokens": msg["usage"].get("output_tokens", 0)}}))
     out.append(anthropic_event({"type": "message_stop"}))
     return out
 

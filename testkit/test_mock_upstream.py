@@ -38,7 +38,8 @@ def post(mock, body, path=CHAT, headers=None, timeout=10):
     """POST JSON with http.client; returns (status, headers dict, body bytes)."""
     conn = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=timeout)
     try:
-        conn.request("POST", path, body=json.dumps(body), headers={"content-type": "application/json", **(headers or {})})
+        headers = {"content-type": "application/json", **(headers or {})}
+        conn.request("POST", path, body=json.dumps(body), headers=headers)
         resp = conn.getresponse()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
     finally:
@@ -352,8 +353,8 @@ def test_chat_stream_usage_styles(mock, style):
 
 
 def test_chat_stream_chunk_size_and_arg_fragments(mock):
-    events = chat_stream(mock, {"content": "abcdefg", "chunk_size": 2,
-                                "tool_calls": [{"id": "x", "name": "f", "arguments": "0123456789"}], "arg_fragments": 5})
+    events = chat_stream(mock, {"content": "abcdefg", "chunk_size": 2, "arg_fragments": 5,
+                                "tool_calls": [{"id": "x", "name": "f", "arguments": "0123456789"}]})
     deltas = [c["choices"][0]["delta"] for c in events[:-1] if c["choices"]]
     assert [d["content"] for d in deltas if d.get("content")] == ["ab", "cd", "ef", "g"]
     args = [tc["function"]["arguments"] for d in deltas for tc in d.get("tool_calls", []) if "id" not in tc]
@@ -379,6 +380,18 @@ def test_chat_stream_wire_framing_comments_and_delay(mock):
     assert chunks.count(b": OPENROUTER PROCESSING\n\n") >= 2
     assert chunks[-1] == b"data: [DONE]\n\n"
     assert elapsed >= 0.05 * (len(chunks) - 1) * 0.9
+
+
+def test_chat_stream_events_are_flushed_as_produced(mock):
+    mock.script([{"reply": {"type": "chat", "content": "abcdefgh", "delay_ms": 300}}])
+    sock = raw_send(mock, {"model": "m", "stream": True}, timeout=5)
+    start, got = time.monotonic(), b""
+    while b"\"role\"" not in got:
+        got += sock.recv(65536)
+    assert time.monotonic() - start < 0.25 and b"[DONE]" not in got and b"abcd" not in got
+    sock.settimeout(2.0)
+    rest, outcome = read_all(sock)  # keep-alive: ends by our socket timeout
+    assert b"data: [DONE]" in rest and outcome == "timeout"
 
 
 # --------------------------------------------------------------------------- error / json / sse
@@ -585,7 +598,8 @@ def test_fault_huge_delta(mock):
     events = sse_data(post(mock, {"stream": True}, timeout=30)[2])
     contents = [e["choices"][0]["delta"].get("content") for e in events[:-1] if e["choices"]]
     assert [len(c) for c in contents if c] == [4 * 1024 * 1024]
-    assert events[-1] == "[DONE]" and [e for e in events[:-1] if e["choices"]][-1]["choices"][0]["finish_reason"] == "stop"
+    with_choices = [e for e in events[:-1] if e["choices"]]
+    assert events[-1] == "[DONE]" and with_choices[-1]["choices"][0]["finish_reason"] == "stop"
     body = json.loads(post(mock, {"stream": False}, timeout=30)[2])
     assert len(body["choices"][0]["message"]["content"]) == 4 * 1024 * 1024
 

@@ -1,0 +1,135 @@
+import SwitchyardWire
+
+/// A validated, resolved, immutable configuration (config.md). Built by `ConfigLoader`; every
+/// default is applied and every secret resolved, so nothing re-reads the file per request.
+public struct GatewayConfig: Sendable {
+    public var server: ServerSettings
+    /// In file order.
+    public var providers: [Provider]
+    public var routes: [Route]
+    public var fallback: FallbackPolicy
+    public var auth: AuthMode
+    public var users: [User]
+    public var defaultUserLimits: Limits?
+    public var stripBillingHeader: Bool
+    public var pipeline: [StageName]
+    public var logging: LoggingSettings
+    /// Hex SHA-256 of the file's bytes (first 12 characters shown in /health and headers).
+    public var contentHash: String
+
+    public func provider(named name: String) -> Provider? { providers.first { $0.name == name } }
+}
+
+/// `server:`
+public struct ServerSettings: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var maxBodyBytes: Int
+    public var maxHeaderBytes: Int
+    public var readTimeout: Duration
+    public var maxConnections: Int
+    public var metricsListen: (host: String, port: Int)?
+    public var shutdownGrace: Duration
+
+    public static func == (a: ServerSettings, b: ServerSettings) -> Bool {
+        a.host == b.host && a.port == b.port && a.maxBodyBytes == b.maxBodyBytes && a.maxHeaderBytes == b.maxHeaderBytes
+            && a.readTimeout == b.readTimeout && a.maxConnections == b.maxConnections
+            && a.metricsListen?.host == b.metricsListen?.host && a.metricsListen?.port == b.metricsListen?.port
+            && a.shutdownGrace == b.shutdownGrace
+    }
+}
+
+/// `providers.<name>:`
+public struct Provider: Sendable {
+    public enum Kind: String, Sendable { case openai, anthropic }
+    public var name: String
+    public var kind: Kind
+    public var dialect: Dialect
+    /// Without a trailing slash.
+    public var baseURL: String
+    /// Nil when no key is configured or its variable is unset (see `missingKeyVariable`).
+    public var apiKey: Secret?
+    /// The environment variable named by `api_key` that was not set, for a clear error.
+    public var missingKeyVariable: String?
+    public var headers: [(String, String)]
+    public var timeouts: Timeouts
+    public var maxConnections: Int
+    public var maxResponseBytes: Int
+
+    /// The upstream URL for a call.
+    public var endpointURL: String {
+        kind == .openai ? baseURL + "/chat/completions" : baseURL + "/v1/messages"
+    }
+}
+
+/// Upstream timeouts.
+public struct Timeouts: Sendable, Hashable {
+    public var connect: Duration
+    public var firstByte: Duration
+    public var idle: Duration
+}
+
+/// `routes[]:`
+public struct Route: Sendable {
+    public var name: String
+    public var models: [ModelGlob]
+    public var thinking: Bool?
+    public var minInputTokens: Int
+    public var targets: [Target]
+    public var limits: Limits?
+}
+
+/// `routes[].targets[]:`
+public struct Target: Sendable {
+    public var provider: String
+    public var model: String
+    /// Overrides the provider's key.
+    public var apiKey: Secret?
+    public var missingKeyVariable: String?
+    public var maxTokens: Int?
+
+    /// `provider/model`, the target's identity in logs, metrics and cooldowns.
+    public var label: String { "\(provider):\(model)" }
+}
+
+/// `rpm` / `tpm` / `concurrent`; nil means unlimited.
+public struct Limits: Sendable, Equatable {
+    public var rpm: Int?
+    public var tpm: Int?
+    public var concurrent: Int?
+    public var isEmpty: Bool { rpm == nil && tpm == nil && concurrent == nil }
+}
+
+/// `fallback:`
+public struct FallbackPolicy: Sendable {
+    public var on: Set<UpstreamFailure.Kind>
+    public var retriesPerTarget: Int
+    public var cooldown: Duration
+}
+
+/// `auth.mode`
+public enum AuthMode: String, Sendable { case tokens, open }
+
+/// `users[]:`
+public struct User: Sendable {
+    public var name: String
+    /// 32 raw bytes.
+    public var tokenSHA256: [UInt8]
+    /// Allowed route names; nil = all.
+    public var routes: Set<String>?
+    public var limits: Limits?
+}
+
+/// The pipeline stages by name.
+public enum StageName: String, Sendable, CaseIterable {
+    case logger, auth, limiter, mapper, translator, transport
+}
+
+/// `logging:`
+public struct LoggingSettings: Sendable {
+    public enum Format: String, Sendable { case json, text }
+    public var level: String
+    public var format: Format
+    public var accessLog: String
+    public var verbose: Bool
+}

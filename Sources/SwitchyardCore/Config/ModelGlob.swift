@@ -1,0 +1,69 @@
+/// A model-name glob (`claude-sonnet-*`, `*`, `claude-3-5-sonnet*`): `*` any run, `?` one
+/// character, case-insensitive. Compiled once per config snapshot.
+public struct ModelGlob: Sendable, CustomStringConvertible {
+    public let pattern: String
+    private let pieces: [[UInt8]]
+    private let anchoredStart: Bool
+    private let anchoredEnd: Bool
+    private let hasQuestion: Bool
+
+    public init(_ pattern: String) {
+        self.pattern = pattern
+        let lower = Array(pattern.lowercased().utf8)
+        pieces = lower.split(separator: UInt8(ascii: "*"), omittingEmptySubsequences: false).map(Array.init)
+        anchoredStart = lower.first != UInt8(ascii: "*")
+        anchoredEnd = lower.last != UInt8(ascii: "*")
+        hasQuestion = lower.contains(UInt8(ascii: "?"))
+    }
+
+    public var description: String { pattern }
+
+    public func matches(_ model: String) -> Bool {
+        let text = Array(model.lowercased().utf8)
+        if hasQuestion { return Self.wildcard(Array(pattern.lowercased().utf8), text) }
+        if pieces.count == 1 { return text == pieces[0] }
+        var position = 0
+        for (i, piece) in pieces.enumerated() {
+            if piece.isEmpty { continue }
+            if i == 0 && anchoredStart {
+                guard text.starts(with: piece) else { return false }
+                position = piece.count
+            } else if i == pieces.count - 1 && anchoredEnd {
+                guard text.count - position >= piece.count, text.suffix(piece.count).elementsEqual(piece) else { return false }
+                position = text.count
+            } else {
+                guard let found = Self.find(piece, in: text, from: position) else { return false }
+                position = found + piece.count
+            }
+        }
+        return true
+    }
+
+    private static func find(_ needle: [UInt8], in hay: [UInt8], from: Int) -> Int? {
+        guard needle.count <= hay.count - from else { return nil }
+        var i = from
+        while i + needle.count <= hay.count {
+            if hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// General matcher for patterns with `?` (rare): iterative with backtracking to the last `*`.
+    private static func wildcard(_ p: [UInt8], _ t: [UInt8]) -> Bool {
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count && (p[pi] == UInt8(ascii: "?") || p[pi] == t[ti]) {
+                pi += 1; ti += 1
+            } else if pi < p.count && p[pi] == UInt8(ascii: "*") {
+                star = pi; mark = ti; pi += 1
+            } else if star >= 0 {
+                pi = star + 1; mark += 1; ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count && p[pi] == UInt8(ascii: "*") { pi += 1 }
+        return pi == p.count
+    }
+}

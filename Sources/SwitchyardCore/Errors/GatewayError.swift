@@ -1,0 +1,78 @@
+import SwitchyardWire
+
+/// Every error the gateway answers with. One exhaustive switch maps each code to an HTTP status
+/// and an Anthropic error type; messages never carry secrets (upstream keys and tokens are not
+/// reachable from here, and upstream bodies are quoted only after parsing).
+public struct GatewayError: Error, Sendable, CustomStringConvertible {
+    enum Code: Sendable {
+        case invalidRequest(String)
+        case unauthenticated(String)
+        case forbidden(String)
+        case notFound(String)
+        case methodNotAllowed(String)
+        case requestTooLarge(Int)
+        case rateLimited(message: String, retryAfterSeconds: Int, headers: [(String, String)])
+        case overloaded(String)
+        case upstreamKeyMissing(provider: String, variable: String?)
+        case upstream(UpstreamFailure, target: String)
+        case internalError(String)
+    }
+
+    let code: Code
+
+    public static func invalidRequest(_ message: String) -> GatewayError { GatewayError(code: .invalidRequest(message)) }
+    public static func unauthenticated(_ message: String) -> GatewayError { GatewayError(code: .unauthenticated(message)) }
+    public static func forbidden(_ message: String) -> GatewayError { GatewayError(code: .forbidden(message)) }
+    public static func notFound(_ message: String) -> GatewayError { GatewayError(code: .notFound(message)) }
+    public static func methodNotAllowed(_ message: String) -> GatewayError { GatewayError(code: .methodNotAllowed(message)) }
+    public static func requestTooLarge(limit: Int) -> GatewayError { GatewayError(code: .requestTooLarge(limit)) }
+    public static func rateLimited(_ message: String, retryAfterSeconds: Int, headers: [(String, String)]) -> GatewayError {
+        GatewayError(code: .rateLimited(message: message, retryAfterSeconds: retryAfterSeconds, headers: headers))
+    }
+    public static func overloaded(_ message: String) -> GatewayError { GatewayError(code: .overloaded(message)) }
+    public static func upstreamKeyMissing(provider: String, variable: String?) -> GatewayError {
+        GatewayError(code: .upstreamKeyMissing(provider: provider, variable: variable))
+    }
+    public static func upstream(_ failure: UpstreamFailure, target: String) -> GatewayError {
+        GatewayError(code: .upstream(failure, target: target))
+    }
+    public static func internalError(_ message: String) -> GatewayError { GatewayError(code: .internalError(message)) }
+
+    public var status: Int { rendered.status }
+    public var type: AnthropicErrorType { rendered.type }
+    public var message: String { rendered.message }
+    public var description: String { "\(status) \(type.rawValue): \(message)" }
+
+    /// The upstream failure behind this error, if any.
+    public var upstreamFailure: UpstreamFailure? {
+        if case .upstream(let f, _) = code { return f }
+        return nil
+    }
+
+    /// Status, type, message and extra response headers.
+    public var rendered: (status: Int, type: AnthropicErrorType, message: String, headers: [(String, String)]) {
+        switch code {
+        case .invalidRequest(let m): return (400, .invalidRequest, m, [])
+        case .unauthenticated(let m): return (401, .authentication, m, [])
+        case .forbidden(let m): return (403, .permission, m, [])
+        case .notFound(let m): return (404, .notFound, m, [])
+        case .methodNotAllowed(let m): return (405, .invalidRequest, m, [])
+        case .requestTooLarge(let limit):
+            return (413, .requestTooLarge, "request body is larger than the gateway's limit of \(limit) bytes (server.max_body_bytes)", [])
+        case .rateLimited(let m, let retry, let headers):
+            return (429, .rateLimit, m, [("retry-after", String(retry))] + headers)
+        case .overloaded(let m): return (529, .overloaded, m, [])
+        case .upstreamKeyMissing(let provider, let variable):
+            let hint = variable.map { "set the environment variable \($0) and reload" } ?? "configure providers.\(provider).api_key"
+            return (500, .api, "no upstream API key for provider \"\(provider)\": \(hint)", [("x-should-retry", "false")])
+        case .upstream(let failure, let target):
+            let (status, type) = failure.downstream
+            let text = failure.kind == .contextLength ? failure.message : "[\(target)] \(failure.message)"
+            var headers: [(String, String)] = []
+            if let r = failure.retryAfter { headers.append(("retry-after", r)) }
+            if failure.kind == .billing || failure.kind == .authentication { headers.append(("x-should-retry", "false")) }
+            return (status, type, text, headers)
+        case .internalError(let m): return (500, .api, m, [])
+        }
+    }
+}

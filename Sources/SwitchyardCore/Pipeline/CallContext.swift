@@ -1,0 +1,31 @@
+import Logging
+import SwitchyardWire
+
+/// Per-request context: typed slots that stages fill in and pass downstream as modified copies.
+public struct CallContext: Sendable {
+    public var requestID: String
+    /// The authenticated user; nil in open mode.
+    public var user: User?
+    /// The target the mapper is trying now, with its resolved provider and key.
+    public var target: ResolvedTarget?
+    /// Config generation this request runs on.
+    public var generation: Int
+    public var logger: Logger
+    /// Mutable per-request record shared by all stages (for the access log, limits and metrics).
+    public let stats: CallStats
+
+    public init(requestID: String, generation: Int, logger: Logger, stats: CallStats = CallStats()) {
+        self.requestID = requestID
+        self.generation = generation
+        self.logger = logger
+        self.stats = stats
+    }
+}
+
+/// A route target bound to its provider and effective key for one attempt.
+public struct ResolvedTarget: Sendable {
+    public var provider: Provider
+    public var target: Target
+    public var apiKey: Secret?
+    public var label: String { target.label }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import SwitchyardWire
+
+/// Everything compiled from one config: the stage chain, the route matcher, the token table and
+/// the precomputed answers. Immutable; each request reads the current snapshot once and finishes
+/// on it, whatever reloads happen meanwhile.
+public final class GatewaySnapshot: Sendable {
+    public let config: GatewayConfig
+    public let generation: Int
+    public let pipeline: Pipeline
+    public let router: RouteMatcher
+    public let authenticator: Authenticator
+    /// `GET /v1/models` bodies, Anthropic and OpenAI shape.
+    public let modelsAnthropic: [UInt8]
+    public let modelsOpenAI: [UInt8]
+    /// First 12 hex characters of the config's content hash (`switchyard-config` header).
+    public let configTag: String
+
+    public init(config: GatewayConfig, generation: Int, state: GatewayState, accessLog: AccessLogSink) {
+        self.config = config
+        self.generation = generation
+        router = RouteMatcher(routes: config.routes)
+        authenticator = Authenticator(mode: config.auth, users: config.users)
+        configTag = String(config.contentHash.prefix(12))
+        var stages: [any Stage] = []
+        for name in config.pipeline {
+            switch name {
+            case .logger: stages.append(AccessLogStage(sink: accessLog, format: config.logging.format, verbose: config.logging.verbose))
+            case .auth: stages.append(AuthStage(authenticator: authenticator))
+            case .limiter: stages.append(LimiterStage(config: config, state: state.limiter))
+            case .mapper: stages.append(MapperStage(providers: config.providers, policy: config.fallback, cooldowns: state.cooldowns))
+            case .translator: stages.append(TranslatorStage(stripBillingHeader: config.stripBillingHeader))
+            case .transport: stages.append(TransportStage(clients: state.clients))
+            }
+        }
+        pipeline = Pipeline(stages: stages)
+        let catalog = ModelsCatalog(router: router, providers: config.providers)
+        modelsAnthropic = catalog.anthropicBody()
+        modelsOpenAI = catalog.openAIBody()
+    }
+}

@@ -1,0 +1,94 @@
+import Hummingbird
+import HTTPTypes
+import NIOCore
+import SwitchyardWire
+
+/// Messages and count_tokens: body, decode, route, pipeline, response.
+extension GatewayResponder {
+    func handleCall(_ request: Request, endpoint: Endpoint, snapshot: GatewaySnapshot, requestID: String, headers: HTTPFields) async throws -> Response {
+        let limit = snapshot.config.server.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
+        }
+        let purpose: MessagesRequest.Purpose = endpoint == .countTokens ? .countTokens : .messages
+        let decoded: Result<MessagesRequest, GatewayError> = body.withUnsafeReadableBytes { raw in
+            do throws(RequestValidationError) {
+                return .success(try MessagesRequest.decode(body: raw, purpose: purpose))
+            } catch {
+                return .failure(.invalidRequest(error.description))
+            }
+        }
+        var estimate = 0
+        var route: Route? = nil
+        if case .success(let parsed) = decoded {
+            estimate = TokenEstimator.estimate(bodyBytes: body.readableBytes, request: parsed)
+            route = snapshot.router.route(model: parsed.model, thinking: parsed.thinkingEnabled, estimatedInputTokens: estimate)
+        }
+        let call = Call(
+            endpoint: endpoint == .countTokens ? .countTokens : .messages, decoded: decoded, route: route,
+            bodyBytes: body.readableBytes, estimatedInputTokens: estimate, credential: Self.credential(request.headers),
+            anthropicBeta: request.headers[.init("anthropic-beta")!], anthropicVersion: request.headers[.init("anthropic-version")!])
+        let context = CallContext(requestID: requestID, generation: snapshot.generation, logger: logger)
+        let reply: Reply
+        do {
+            reply = try await snapshot.pipeline.handle(call, context: context)
+        } catch let error as GatewayError {
+            return Self.errorResponse(error, requestID: requestID, headers: headers)
+        } catch {
+            logger.error("unexpected error", metadata: ["request_id": .string(requestID), "error": .string(String(describing: type(of: error)))])
+            return Self.errorResponse(.internalError("internal gateway error"), requestID: requestID, headers: headers)
+        }
+        return Self.response(reply, request: request, stats: context.stats, headers: headers)
+    }
+
+    static func response(_ reply: Reply, request: Request, stats: CallStats, headers: HTTPFields) -> Response {
+        var fields = headers
+        for (name, value) in reply.headers {
+            if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
+        }
+        let status = HTTPResponse.Status(code: reply.status)
+        switch reply.body {
+        case .bytes(let bytes):
+            stats.markFirstByte()
+            return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        case .stream(let stream):
+            let requestForClose = request
+            return Response(status: status, headers: fields, body: .init { writer in
+                var outcome = StreamOutcome.abandoned
+                defer { stream.finish(outcome) }
+                try await requestForClose.body.consumeWithCancellationOnInboundClose { _ in
+                    while let chunk = try await stream.next() {
+                        try await writer.write(chunk)
+                        stats.markFirstByte()
+                    }
+                }
+                try await writer.finish(nil)
+                outcome = .completed
+            })
+        }
+    }
+
+    static func json(_ status: Int, _ bytes: [UInt8], headers: HTTPFields) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func errorResponse(_ error: GatewayError, requestID: String, headers: HTTPFields, close: Bool = false) -> Response {
+        let r = error.rendered
+        var fields = headers
+        for (name, value) in r.headers {
+            if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
+        }
+        if close { fields[.connection] = "close" }
+        return json(r.status, ErrorEnvelope.json(type: r.type, message: r.message, requestID: requestID), headers: fields)
+    }
+}
+

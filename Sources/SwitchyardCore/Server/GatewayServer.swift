@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Assembles and runs the gateway: loads the config, compiles the first snapshot, starts the HTTP
+/// server with the reload service and the upstream-client service in one ServiceGroup, and
+/// handles SIGTERM/SIGINT with a graceful drain bounded by `server.shutdown_grace`.
+public struct GatewayServer {
+    public struct Options: Sendable {
+        public var configPath: String?
+        public var listen: String?
+        /// Written with the bound port once the server listens (tests use port 0).
+        public var portFile: String?
+        public init(configPath: String? = nil, listen: String? = nil, portFile: String? = nil) {
+            self.configPath = configPath
+            self.listen = listen
+            self.portFile = portFile
+        }
+    }
+
+    /// Picks the config: `--config`, else `./config/switchyard.yaml`, else the embedded default.
+    public static func resolveSource(_ path: String?) -> ConfigSource {
+        if let path { return .file(path) }
+        if FileManager.default.fileExists(atPath: "config/switchyard.yaml") { return .file("config/switchyard.yaml") }
+        return .embeddedDefault
+    }
+
+    public static func loadConfig(_ source: ConfigSource, loader: ConfigLoader) throws(ConfigError) -> GatewayConfig {
+        switch source {
+        case .file(let path): return try loader.load(path: path)
+        case .embeddedDefault: return try loader.load(bytes: Array(DefaultConfig.yaml.utf8))
+        }
+    }
+
+    public static func run(_ options: Options) async throws {
+        let loader = ConfigLoader()
+        let source = resolveSource(options.configPath)
+        var config = try loadConfig(source, loader: loader)
+        if let listen = options.listen {
+            guard let hp = ValueParsers.hostPort(listen) else { throw ConfigError(problems: [ConfigProblem(path: "--listen", line: nil, message: "expected host:port")]) }
+            (config.server.host, config.server.port) = hp
+        }
+        let logger = LogSetup.makeLogger(level: config.logging.level)
+        switch source {
+        case .file(let path): logger.info("config loaded", metadata: ["path": .string(path), "config_hash": .string(String(config.contentHash.prefix(12)))])
+        case .embeddedDefault: logger.info("no config file: using the embedded default (switchyard check --print-default shows it)")
+        }
+        warnAboutMissingKeys(config, logger: logger)
+        if config.auth == .open && !["127.0.0.1", "localhost", "::1"].contains(config.server.host) && !config.server.host.hasPrefix("127.") {
+            logger.warning("auth.mode is open on a non-loopback address: anyone who can reach \(config.server.host):\(config.server.port) can use your upstream keys")
+        }
+        let accessLog = try AccessLogSink(destination: config.logging.accessLog)
+        let state = GatewayState(logger: logger)
+        let holder = SnapshotHolder(GatewaySnapshot(config: config, generation: 1, state: state, accessLog: accessLog))
+        Metrics.shared.generation(1)
+        let notifier = SystemdNotifier()
+        let reloader = ConfigReloader(source: source, loader: loader, holder: holder, state: state, accessLog: accessLog, notifier: notifier, logger: logger)
+        let portFile = options.portFile
+        let app = Application(
+            responder: GatewayResponder(holder: holder, logger: logger),
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(config.server.readTimeout.components.seconds) + 60))),
+            configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? config.server.port
+                if let portFile { try? String(port).write(toFile: portFile, atomically: true, encoding: .utf8) }
+                logger.info("listening", metadata: ["address": .string("\(config.server.host):\(port)")])
+                notifier.notify("READY=1\nSTATUS=serving on \(config.server.host):\(port)")
+            },
+            logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: ClientShutdownService(clients: state.clients)),
+                .init(service: ReloadService(reloader: reloader)),
+                .init(service: app),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        notifier.notify("STOPPING=1")
+    }
+
+    static func warnAboutMissingKeys(_ config: GatewayConfig, logger: Logger) {
+        var warned = Set<String>()
+        for route in config.routes {
+            for target in route.targets {
+                guard let provider = config.provider(named: target.provider), target.apiKey == nil, provider.apiKey == nil else { continue }
+                let variable = target.missingKeyVariable ?? provider.missingKeyVariable
+                let what = variable.map { "environment variable \($0) is not set" } ?? "no api_key is configured"
+                if warned.insert(variable ?? provider.name).inserted {
+                    logger.warning("upstream key missing for provider \(provider.name): \(what); requests routed there will get an error until it is set (then reload)")
+                }
+            }
+        }
+    }
+}
+
+/// Shuts the shared upstream clients down after the HTTP server stopped.
+struct ClientShutdownService: Service {
+    let clients: HTTPClients
+    func run() async throws {
+        try? await gracefulShutdown()
+        await clients.shutdown()
+    }
+}

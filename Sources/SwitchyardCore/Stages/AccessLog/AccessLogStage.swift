@@ -1,0 +1,95 @@
+import Foundation
+import SwitchyardWire
+
+/// Logger stage (outermost): turns any error into its Anthropic envelope and writes one
+/// access-log line per request — when the reply is complete, or for a stream when it ends, so
+/// the line has the final status, tokens and latencies.
+public struct AccessLogStage: Stage {
+    let sink: AccessLogSink
+    let format: LoggingSettings.Format
+    let verbose: Bool
+    static let verboseBodyLimit = 4096
+
+    public init(sink: AccessLogSink, format: LoggingSettings.Format, verbose: Bool) {
+        self.sink = sink
+        self.format = format
+        self.verbose = verbose
+    }
+
+    public func handle(_ call: Call, context: CallContext, next: Next) async throws -> Reply {
+        let stats = context.stats
+        if let request = try? call.parsed() {
+            stats.requestedModel = request.model
+            stats.stream = request.stream
+        }
+        stats.route = call.route?.name
+        var reply: Reply
+        do {
+            reply = try await next(call, context)
+        } catch let error as GatewayError {
+            stats.errorType = error.type.rawValue
+            reply = .error(error, requestID: context.requestID)
+            if error.status >= 500 {
+                context.logger.warning("request failed", metadata: ["request_id": .string(context.requestID), "error": .string(error.message)])
+            }
+        }
+        switch reply.body {
+        case .bytes:
+            stats.markFirstByte()
+            write(call: call, status: reply.status, stats: stats, context: context)
+        case .stream(let stream):
+            let status = reply.status
+            reply.body = .stream(stream.observed { _ in
+                self.write(call: call, status: status, stats: stats, context: context)
+            })
+        }
+        return reply
+    }
+
+    func write(call: Call, status: Int, stats: CallStats, context: CallContext) {
+        let now = MonotonicClock.nanos()
+        let latency = now &- stats.startNanos
+        let upstream = stats.upstreamNanos
+        let usage = stats.usage
+        var o = JSONObject()
+        o.append("time", .string(Self.timestamp()))
+        o.append("request_id", .string(context.requestID))
+        o.append("endpoint", .string(call.endpoint.rawValue))
+        o.append("user", stats.user.map { .string($0) } ?? .null)
+        o.append("route", stats.route.map { .string($0) } ?? .null)
+        o.append("model", stats.requestedModel.map { .string($0) } ?? .null)
+        o.append("target", stats.target.map { .string($0) } ?? .null)
+        o.append("attempts", .array(stats.attempts.map { .string($0) }))
+        o.append("stream", .bool(stats.stream))
+        o.append("status", .int(Int64(status)))
+        o.append("error_type", stats.errorType.map { .string($0) } ?? .null)
+        o.append("latency_ms", .double(Self.ms(latency)))
+        o.append("ttfb_ms", stats.firstByteNanos.map { .double(Self.ms($0)) } ?? .null)
+        o.append("input_tokens", usage.map { .int(Int64($0.totalInputTokens)) } ?? .null)
+        o.append("output_tokens", usage.map { .int(Int64($0.outputTokens)) } ?? .null)
+        o.append("overhead_ms", .double(Self.ms(latency > upstream ? latency - upstream : 0)))
+        if verbose, let request = try? call.parsed() {
+            let body = JSONWriter.encode(.object(request.raw))
+            o.append("request_body", .string(String(decoding: body.prefix(Self.verboseBodyLimit), as: UTF8.self)))
+        }
+        switch format {
+        case .json:
+            sink.write(line: JSONWriter.encode(.object(o)))
+        case .text:
+            let line = o.members.map { "\($0.key)=\(JSONWriter.encodeString($0.value))" }.joined(separator: " ")
+            sink.write(line: Array(line.utf8))
+        }
+    }
+
+    static func ms(_ nanos: UInt64) -> Double { (Double(nanos) / 1000).rounded() / 1000 }
+
+    static func timestamp() -> String {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        var tmv = tm()
+        var seconds = t.tv_sec
+        gmtime_r(&seconds, &tmv)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tmv.tm_year + 1900, tmv.tm_mon + 1, tmv.tm_mday,
+                      tmv.tm_hour, tmv.tm_min, tmv.tm_sec, t.tv_nsec / 1_000_000)
+    }
+}

@@ -1,0 +1,43 @@
+import Crypto
+import SwitchyardWire
+
+/// Resolves a client token to a user, compiled once per snapshot from `users`. Tokens are hashed
+/// with SHA-256 and compared against every user's hash in constant time (no early exit), so
+/// timing reveals neither a token nor which user is close.
+public struct Authenticator: Sendable {
+    public let mode: AuthMode
+    private let users: [User]
+
+    public init(mode: AuthMode, users: [User]) {
+        self.mode = mode
+        self.users = users
+    }
+
+    public enum Outcome: Sendable {
+        case open
+        case user(User)
+        case rejected(String)
+    }
+
+    public func authenticate(_ credential: Secret?) -> Outcome {
+        guard mode == .tokens else { return .open }
+        guard let credential, !credential.exposedValue.isEmpty else {
+            return .rejected("missing credential: send your Switchyard token as x-api-key or Authorization: Bearer")
+        }
+        let digest = Array(SHA256.hash(data: Array(credential.exposedValue.utf8)))
+        var found: User? = nil
+        for user in users where Self.constantTimeEquals(digest, user.tokenSHA256) {
+            found = user
+        }
+        guard let found else { return .rejected("invalid x-api-key") }
+        return .user(found)
+    }
+
+    /// Compares two byte arrays without an early exit.
+    public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in 0..<a.count { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+}

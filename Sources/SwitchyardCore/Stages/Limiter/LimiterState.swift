@@ -1,0 +1,177 @@
+import NIOConcurrencyHelpers
+
+/// Limiter windows and in-flight counts, keyed by user and route, kept across reloads.
+///
+/// `rpm` is a sliding log of admission times (exact: never more than N in any 60 s window);
+/// `tpm` a sliding log of token reservations that are settled with real usage when the reply
+/// ends; `concurrent` a counter released on completion, error or disconnect. All checks of one
+/// request happen under one lock, so concurrent requests cannot overshoot.
+public final class LimiterState: Sendable {
+    public static let window: UInt64 = 60_000_000_000
+
+    final class Bucket {
+        var admissions: [UInt64] = []       // times, oldest first
+        var reservations: [Reservation] = [] // oldest first
+        var inFlight = 0
+    }
+
+    final class Reservation {
+        let time: UInt64
+        var tokens: Int
+        init(time: UInt64, tokens: Int) { self.time = time; self.tokens = tokens }
+    }
+
+    /// One limited scope of a request (the user, the route) with its limits.
+    public struct Scope: Sendable {
+        public var key: String
+        public var limits: Limits
+        public var label: String
+    }
+
+    /// A rejection: which limit, and when admission becomes possible.
+    public struct Rejection: Error, Sendable {
+        public var scope: String
+        public var limit: String
+        public var retryAfterNanos: UInt64
+        public var headers: [(String, String)]
+    }
+
+    /// An admitted request's claims, to settle and release.
+    public final class Ticket: Sendable {
+        let claims: [(Bucket, Reservation?, Bool)]
+        let released = NIOLockedValueBox(false)
+        public let headers: [(String, String)]
+        init(claims: [(Bucket, Reservation?, Bool)], headers: [(String, String)]) {
+            self.claims = claims
+            self.headers = headers
+        }
+    }
+
+    private let lock = NIOLock()
+    private var buckets: [String: Bucket] = [:]
+
+    public init() {}
+
+    /// Admits a request into every scope, or rejects it with the longest wait.
+    public func admit(_ scopes: [Scope], tokens: Int, now: UInt64) throws(Rejection) -> Ticket {
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            var worst: Rejection? = nil
+            var headers: [(String, String)] = []
+            let resolved = scopes.map { scope -> (Scope, Bucket) in
+                let b = buckets[scope.key] ?? { let n = Bucket(); buckets[scope.key] = n; return n }()
+                prune(b, now: now)
+                return (scope, b)
+            }
+            for (scope, b) in resolved {
+                if let rpm = scope.limits.rpm {
+                    let remaining = rpm - b.admissions.count
+                    let reset = b.admissions.first.map { $0 + Self.window } ?? now + Self.window
+                    if remaining <= 0 {
+                        worst = Self.worse(worst, Rejection(scope: scope.label, limit: "rpm", retryAfterNanos: reset - now, headers: []))
+                    }
+                    headers += Self.headers("requests", limit: rpm, remaining: max(remaining - 1, 0), resetNanos: reset, now: now)
+                }
+                if let tpm = scope.limits.tpm {
+                    let used = b.reservations.reduce(0) { $0 + $1.tokens }
+                    if used > 0 && used + tokens > tpm {
+                        // Wait until enough old reservations expire to fit this one.
+                        var freed = 0
+                        var wait = Self.window
+                        for r in b.reservations {
+                            freed += r.tokens
+                            if used - freed + tokens <= tpm || freed == used {
+                                wait = r.time + Self.window - now
+                                break
+                            }
+                        }
+                        worst = Self.worse(worst, Rejection(scope: scope.label, limit: "tpm", retryAfterNanos: wait, headers: []))
+                    }
+                    let reset = b.reservations.first.map { $0.time + Self.window } ?? now + Self.window
+                    headers += Self.headers("tokens", limit: tpm, remaining: max(tpm - used - tokens, 0), resetNanos: reset, now: now)
+                }
+                if let concurrent = scope.limits.concurrent, b.inFlight >= concurrent {
+                    worst = Self.worse(worst, Rejection(scope: scope.label, limit: "concurrent", retryAfterNanos: 1_000_000_000, headers: []))
+                }
+            }
+            if var worst {
+                worst.headers = headers
+                throw worst
+            }
+            var claims: [(Bucket, Reservation?, Bool)] = []
+            for (scope, b) in resolved {
+                if scope.limits.rpm != nil { b.admissions.append(now) }
+                var reservation: Reservation? = nil
+                if scope.limits.tpm != nil {
+                    reservation = Reservation(time: now, tokens: tokens)
+                    b.reservations.append(reservation!)
+                }
+                let concurrent = scope.limits.concurrent != nil
+                if concurrent { b.inFlight += 1 }
+                claims.append((b, reservation, concurrent))
+            }
+            return Ticket(claims: claims, headers: headers)
+        }
+    }
+
+    /// Settles the token reservation with real usage and releases the concurrency slot (once).
+    public func finish(_ ticket: Ticket, actualTokens: Int?) {
+        let first = ticket.released.withLockedValue { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        lock.withLock {
+            for (bucket, reservation, concurrent) in ticket.claims {
+                if let reservation, let actualTokens { reservation.tokens = actualTokens }
+                if concurrent { bucket.inFlight = max(bucket.inFlight - 1, 0) }
+            }
+        }
+    }
+
+    /// In-flight requests of a scope (for tests and metrics).
+    public func inFlight(_ key: String) -> Int {
+        lock.withLock { buckets[key]?.inFlight ?? 0 }
+    }
+
+    private func prune(_ b: Bucket, now: UInt64) {
+        let cutoff = now > Self.window ? now - Self.window : 0
+        if let i = b.admissions.firstIndex(where: { $0 > cutoff }) {
+            if i > 0 { b.admissions.removeFirst(i) }
+        } else {
+            b.admissions.removeAll()
+        }
+        if let i = b.reservations.firstIndex(where: { $0.time > cutoff }) {
+            if i > 0 { b.reservations.removeFirst(i) }
+        } else {
+            b.reservations.removeAll()
+        }
+    }
+
+    private static func worse(_ a: Rejection?, _ b: Rejection) -> Rejection {
+        guard let a else { return b }
+        return b.retryAfterNanos > a.retryAfterNanos ? b : a
+    }
+
+    static func headers(_ kind: String, limit: Int, remaining: Int, resetNanos: UInt64, now: UInt64) -> [(String, String)] {
+        let seconds = Int((resetNanos > now ? resetNanos - now : 0) / 1_000_000_000) + 1
+        return [
+            ("anthropic-ratelimit-\(kind)-limit", String(limit)),
+            ("anthropic-ratelimit-\(kind)-remaining", String(remaining)),
+            ("anthropic-ratelimit-\(kind)-reset", RFC3339.string(secondsFromNow: seconds)),
+        ]
+    }
+}
+
+import Foundation
+
+/// RFC 3339 timestamps for rate-limit reset headers.
+enum RFC3339 {
+    static func string(secondsFromNow: Int) -> String {
+        var t = time(nil) + secondsFromNow
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", tmv.tm_year + 1900, tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_hour, tmv.tm_min, tmv.tm_sec)
+    }
+}

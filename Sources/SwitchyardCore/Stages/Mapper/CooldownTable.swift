@@ -1,0 +1,67 @@
+import NIOConcurrencyHelpers
+
+/// The fallback circuit breaker, keyed by target label and kept across reloads. A target that
+/// failed is skipped until its cooldown ends; then one request is let through as a trial: success
+/// closes the breaker, failure opens it again.
+public final class CooldownTable: Sendable {
+    enum Entry {
+        case cooling(until: UInt64)
+        case trial(until: UInt64)
+    }
+
+    private let entries = NIOLockedValueBox<[String: Entry]>([:])
+    /// How long a trial may run before another request may try.
+    let trialWindowNanos: UInt64 = 60_000_000_000
+
+    public init() {}
+
+    /// Whether a request may use the target now; claims the trial slot when a cooldown just ended.
+    public func admit(_ label: String, now: UInt64) -> Bool {
+        entries.withLockedValue { table in
+            switch table[label] {
+            case nil: return true
+            case .cooling(let until):
+                guard now >= until else { return false }
+                table[label] = .trial(until: now + trialWindowNanos)
+                return true
+            case .trial(let until):
+                guard now >= until else { return false }
+                table[label] = .trial(until: now + trialWindowNanos)
+                return true
+            }
+        }
+    }
+
+    /// When the target's cooldown ends (nil when it is not cooling down).
+    public func cooldownEnd(_ label: String) -> UInt64? {
+        entries.withLockedValue { table in
+            switch table[label] {
+            case .cooling(let until), .trial(let until): return until
+            case nil: return nil
+            }
+        }
+    }
+
+    public func recordFailure(_ label: String, cooldownNanos: UInt64, now: UInt64) {
+        guard cooldownNanos > 0 else { return }
+        entries.withLockedValue { $0[label] = .cooling(until: now + cooldownNanos) }
+    }
+
+    public func recordSuccess(_ label: String) {
+        entries.withLockedValue { table in
+            if table[label] != nil { table[label] = nil }
+        }
+    }
+
+    /// Labels cooling down now (for metrics).
+    public func coolingCount(now: UInt64) -> Int {
+        entries.withLockedValue { table in
+            table.values.filter { if case .cooling(let u) = $0 { return now < u } else { return false } }.count
+        }
+    }
+
+    /// Drops entries for targets that no longer exist (after a reload).
+    public func retain(only labels: Set<String>) {
+        entries.withLockedValue { table in table = table.filter { labels.contains($0.key) } }
+    }
+}

@@ -1,0 +1,94 @@
+import SwitchyardWire
+
+/// Mapper stage: answers count_tokens and `max_tokens: 0` locally, and sends messages to the
+/// route's targets in order. It owns fallbacks: on a failure kind listed in `fallback.on` it
+/// retries (`retries_per_target`, honouring Retry-After) and then moves to the next target;
+/// targets that failed are skipped for `cooldown` (see `CooldownTable`). A reply that came back
+/// has been committed to the client, so nothing is retried after it.
+public struct MapperStage: Stage {
+    let providers: [String: Provider]
+    let policy: FallbackPolicy
+    let cooldowns: CooldownTable
+    /// Longest Retry-After the mapper waits for before a same-target retry; longer ones move on.
+    let maxRetryWaitNanos: UInt64 = 5_000_000_000
+
+    public init(providers: [Provider], policy: FallbackPolicy, cooldowns: CooldownTable) {
+        self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.policy = policy
+        self.cooldowns = cooldowns
+    }
+
+    public func handle(_ call: Call, context: CallContext, next: Next) async throws -> Reply {
+        let request = try call.parsed()
+        switch call.endpoint {
+        case .countTokens:
+            return .json(200, JSONWriter.encode(.object(["input_tokens": .int(Int64(call.estimatedInputTokens))])))
+        case .messages:
+            break
+        }
+        guard let route = call.route else {
+            throw GatewayError.notFound("model: \(request.model) is not served by any route")
+        }
+        if request.maxTokens == 0 { return LocalReplies.emptyMessage(request, estimate: call.estimatedInputTokens) }
+        var lastError: GatewayError? = nil
+        for target in candidates(route) {
+            guard let provider = providers[target.provider] else { continue }
+            let key = target.apiKey ?? provider.apiKey
+            guard let key else {
+                lastError = .upstreamKeyMissing(provider: provider.name, variable: target.missingKeyVariable ?? provider.missingKeyVariable)
+                context.stats.recordAttempt("\(target.label) no-key")
+                continue
+            }
+            var attemptContext = context
+            attemptContext.target = ResolvedTarget(provider: provider, target: target, apiKey: key)
+            context.stats.target = target.label
+            var attempt = 0
+            while true {
+                do {
+                    let reply = try await next(call, attemptContext)
+                    cooldowns.recordSuccess(target.label)
+                    context.stats.recordAttempt("\(target.label) \(reply.status)")
+                    return reply
+                } catch let error as GatewayError {
+                    guard let failure = error.upstreamFailure else { throw error }
+                    context.stats.recordAttempt("\(target.label) \(failure.downstream.status) \(failure.kind.rawValue)")
+                    lastError = error
+                    guard policy.on.contains(failure.kind) else { throw error }
+                    if attempt < policy.retriesPerTarget, let wait = retryWait(failure, attempt: attempt) {
+                        attempt += 1
+                        try await Task.sleep(nanoseconds: wait)
+                        continue
+                    }
+                    cooldowns.recordFailure(target.label, cooldownNanos: UInt64(policy.cooldown.nanoseconds), now: MonotonicClock.nanos())
+                    break
+                }
+            }
+        }
+        throw lastError ?? GatewayError.internalError("route \"\(route.name)\" has no usable target")
+    }
+
+    /// Targets in order, without those cooling down; when all are, the one that recovers first.
+    func candidates(_ route: Route) -> [Target] {
+        let now = MonotonicClock.nanos()
+        let open = route.targets.filter { cooldowns.admit($0.label, now: now) }
+        if !open.isEmpty { return open }
+        let soonest = route.targets.min { (cooldowns.cooldownEnd($0.label) ?? 0) < (cooldowns.cooldownEnd($1.label) ?? 0) }
+        return soonest.map { [$0] } ?? []
+    }
+
+    /// Exponential backoff from 250 ms, or the upstream's Retry-After; nil when that is too long.
+    func retryWait(_ failure: UpstreamFailure, attempt: Int) -> UInt64? {
+        let backoff = UInt64(250_000_000) << UInt64(min(attempt, 4))
+        guard let header = failure.retryAfter, let seconds = Double(header) else { return backoff }
+        let wait = UInt64(max(seconds, 0) * 1e9)
+        return wait <= maxRetryWaitNanos ? max(wait, backoff) : nil
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds.
+    var nanoseconds: Int64 {
+        let (s, a) = components
+        return s * 1_000_000_000 + a / 1_000_000_000
+    }
+}

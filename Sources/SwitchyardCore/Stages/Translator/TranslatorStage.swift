@@ -1,0 +1,93 @@
+import NIOCore
+import SwitchyardWire
+
+/// Translator stage: turns the Anthropic request into the target's upstream request (OpenAI Chat
+/// Completions, or the Anthropic request passed through), and the upstream reply back into an
+/// Anthropic reply. Upstream errors become `GatewayError.upstream` so the mapper can fall back;
+/// a streamed reply is returned only once its first event is ready (the commit point), so every
+/// failure before it is still a real HTTP error.
+public struct TranslatorStage: Stage {
+    let stripBillingHeader: Bool
+    /// Error bodies are read up to this size.
+    static let maxErrorBodyBytes = 64 << 10
+
+    public init(stripBillingHeader: Bool) {
+        self.stripBillingHeader = stripBillingHeader
+    }
+
+    public func handle(_ call: Call, context: CallContext, next: Next) async throws -> Reply {
+        let request = try call.parsed()
+        guard let resolved = context.target else { throw GatewayError.internalError("translator reached without a target") }
+        let provider = resolved.provider
+        var upstreamCall = call
+        switch provider.kind {
+        case .openai:
+            var builder = ChatRequestBuilder(options: TranslationOptions(
+                dialect: provider.dialect, upstreamModel: resolved.target.model,
+                maxTokensCap: resolved.target.maxTokens, stripBillingHeader: stripBillingHeader))
+            let body = builder.encode(request)
+            for note in builder.notes { context.logger.debug("translation note", metadata: ["request_id": .string(context.requestID), "note": .string(note)]) }
+            upstreamCall.upstream = UpstreamRequest(url: provider.endpointURL, headers: [], body: body, stream: request.stream)
+        case .anthropic:
+            let body = AnthropicPassthrough.body(request, upstreamModel: resolved.target.model, maxTokensCap: resolved.target.maxTokens)
+            upstreamCall.upstream = UpstreamRequest(url: provider.endpointURL, headers: [], body: body, stream: request.stream)
+        }
+        let raw = try await next(upstreamCall, context)
+        guard (200..<300).contains(raw.status) else {
+            let body = try await Self.collect(raw, limit: Self.maxErrorBodyBytes, target: resolved.label, truncate: true)
+            throw GatewayError.upstream(
+                UpstreamErrorParser.failure(status: raw.status, body: body, retryAfter: raw.header("retry-after")),
+                target: resolved.label)
+        }
+        let responseContext = ResponseContext(request: request, estimatedInputTokens: call.estimatedInputTokens)
+        switch (provider.kind, request.stream) {
+        case (.openai, false):
+            let body = try await Self.collect(raw, limit: provider.maxResponseBytes, target: resolved.label, truncate: false)
+            do {
+                let result = try ChatResponseTranslator.translate(body: body, context: responseContext)
+                context.stats.usage = result.usage
+                return .json(200, result.body)
+            } catch {
+                throw GatewayError.upstream(error, target: resolved.label)
+            }
+        case (.openai, true):
+            return try await ChatStreamRelay.start(raw: raw, context: responseContext, stats: context.stats, target: resolved.label)
+        case (.anthropic, false):
+            let body = try await Self.collect(raw, limit: provider.maxResponseBytes, target: resolved.label, truncate: false)
+            context.stats.usage = AnthropicPassthroughRelay.usage(inMessage: body)
+            return .json(200, body)
+        case (.anthropic, true):
+            return try await AnthropicPassthroughRelay.start(raw: raw, stats: context.stats, target: resolved.label)
+        }
+    }
+
+    /// Reads a whole upstream body up to `limit` bytes; past it, an error (or a truncated body
+    /// when `truncate`, for error bodies that are only quoted).
+    static func collect(_ reply: Reply, limit: Int, target: String, truncate: Bool) async throws -> [UInt8] {
+        switch reply.body {
+        case .bytes(let b): return b
+        case .stream(let stream):
+            var out: [UInt8] = []
+            do {
+                while let chunk = try await stream.next() {
+                    if out.count + chunk.readableBytes > limit {
+                        if truncate {
+                            out.append(contentsOf: chunk.readableBytesView.prefix(limit - out.count))
+                            stream.finish(.abandoned)
+                            return out
+                        }
+                        stream.finish(.abandoned)
+                        throw GatewayError.upstream(UpstreamFailure(kind: .badResponse, upstreamStatus: 200,
+                            message: "upstream response is larger than max_response_bytes (\(limit) bytes)"), target: target)
+                    }
+                    out.append(contentsOf: chunk.readableBytesView)
+                }
+            } catch let failure as UpstreamFailure {
+                stream.finish(.abandoned)
+                throw GatewayError.upstream(failure, target: target)
+            }
+            stream.finish(.completed)
+            return out
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import AsyncHTTPClient
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The shared upstream HTTP clients, kept across reloads. AsyncHTTPClient's connect and idle
+/// (read) timeouts and pool size are per client, so providers that agree on them share one;
+/// usually there is exactly one.
+public final class HTTPClients: Sendable {
+    struct Key: Hashable {
+        var connectMs: Int64
+        var idleMs: Int64
+        var poolSize: Int
+    }
+
+    private let clients = NIOLockedValueBox<[Key: HTTPClient]>([:])
+    private let eventLoopGroup: any EventLoopGroup
+
+    public init(eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.eventLoopGroup = eventLoopGroup
+    }
+
+    /// The client for a provider's timeouts and pool size.
+    public func client(for provider: Provider) -> HTTPClient {
+        let key = Key(connectMs: provider.timeouts.connect.milliseconds, idleMs: provider.timeouts.idle.milliseconds, poolSize: provider.maxConnections)
+        return clients.withLockedValue { table in
+            if let c = table[key] { return c }
+            var configuration = HTTPClient.Configuration()
+            configuration.timeout = .init(connect: .milliseconds(key.connectMs), read: .milliseconds(key.idleMs))
+            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: key.poolSize)
+            configuration.decompression = .disabled
+            configuration.redirectConfiguration = .disallow
+            configuration.httpVersion = .http1Only
+            let client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
+            table[key] = client
+            return client
+        }
+    }
+
+    /// Shuts every client down (process exit).
+    public func shutdown() async {
+        let all = clients.withLockedValue { table -> [HTTPClient] in
+            defer { table = [:] }
+            return Array(table.values)
+        }
+        for client in all { try? await client.shutdown() }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (s, a) = components
+        return s * 1000 + a / 1_000_000_000_000_000
+    }
+}
