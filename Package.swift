@@ -51,7 +51,7 @@ let package = Package(
             name: "SwitchyardTesting",
             dependencies: ["SwitchyardCore", "SwitchyardWire"]
         ),
-        .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardTesting"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore", "SwitchyardTesting"]),
     ],
     swiftLanguageModes: [.v5]

@@ -68,10 +68,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .upstream(let failure, let target):
             let (status, type) = failure.downstream
             let text = failure.kind == .contextLength ? failure.message : "[\(target)] \(failure.message)"
-            var headers: [(String, String)] = []
-            if let r = failure.retryAfter { headers.append(("retry-after", r)) }
-            if failure.kind == .billing || failure.kind == .authentication { headers.append(("x-should-retry", "false")) }
-            return (status, type, text, headers)
+            return (status, type, text, failure.responseHeaders)
         case .internalError(let m): return (500, .api, m, [])
         }
     }

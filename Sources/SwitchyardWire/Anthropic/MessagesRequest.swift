@@ -103,6 +103,12 @@ public struct Tool: Sendable {
     public var name: String
     public var description: String?
     public var inputSchema: JSONObject
+
+    public init(name: String, description: String?, inputSchema: JSONObject) {
+        self.name = name
+        self.description = description
+        self.inputSchema = inputSchema
+    }
 }
 
 /// `tool_choice`.

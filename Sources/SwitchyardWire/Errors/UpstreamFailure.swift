@@ -34,6 +34,12 @@ public struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertib
 
     public var description: String { "\(kind.rawValue): \(message)" }
 
+    /// The `fallback.on` class of this failure: a malformed or truncated answer counts as a
+    /// server error.
+    public var fallbackKind: Kind {
+        kind == .badResponse ? .serverError : kind
+    }
+
     /// The downstream status and Anthropic error type.
     public var downstream: (status: Int, type: AnthropicErrorType) {
         switch kind {
@@ -57,6 +63,15 @@ public struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertib
             default: return (529, .overloaded)
             }
         }
+    }
+
+    /// Headers the client gets with this failure: `retry-after` passed on, and
+    /// `x-should-retry: false` where retrying cannot help.
+    public var responseHeaders: [(String, String)] {
+        var headers: [(String, String)] = []
+        if let retryAfter { headers.append(("retry-after", retryAfter)) }
+        if kind == .billing || kind == .authentication { headers.append(("x-should-retry", "false")) }
+        return headers
     }
 
     /// Classifies an upstream HTTP status.

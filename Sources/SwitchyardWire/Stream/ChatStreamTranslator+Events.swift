@@ -20,7 +20,7 @@ extension ChatStreamTranslator {
             if finishReason != nil {
                 finalize()
             } else {
-                throw UpstreamFailure(kind: committed ? .serverError : .badResponse, upstreamStatus: 502,
+                throw UpstreamFailure(kind: .badResponse, upstreamStatus: 502,
                                       message: "upstream stream ended before completion ([DONE] without a finish_reason)")
             }
             return

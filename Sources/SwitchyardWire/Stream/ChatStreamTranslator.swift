@@ -107,7 +107,7 @@ public struct ChatStreamTranslator {
         if finishReason != nil {
             finalize()
         } else if committed {
-            try fail(UpstreamFailure(kind: .serverError, upstreamStatus: 502, message: "upstream stream ended before completion"))
+            try fail(UpstreamFailure(kind: .badResponse, upstreamStatus: 502, message: "upstream stream ended before completion"))
         } else {
             try fail(UpstreamFailure(kind: .badResponse, upstreamStatus: 200, message: "upstream stream ended before any data"))
         }

@@ -13,6 +13,12 @@ public enum Identifiers {
     public static func messageID() -> String { make(prefix: "msg_") }
     public static func toolUseID() -> String { make(prefix: "toolu_") }
     public static func requestID() -> String { make(prefix: "req_") }
+
+    /// OpenAI proper rejects tool-call ids over 40 characters; longer ids are replaced by a
+    /// deterministic `call_` + 35 hex digest, so calls and results stay paired without state.
+    public static func openAIToolCallID(_ id: String) -> String {
+        id.utf8.count <= 40 ? id : "call_" + String(SHA256Digest.hex(id).prefix(35))
+    }
 }
 
 /// Maps client tool names to names an OpenAI upstream accepts (≤ 64 characters) and back.

@@ -5,12 +5,13 @@ extension ChatRequestBuilder {
     mutating func buildMessages(_ request: MessagesRequest) -> [JSONValue] {
         var out: [JSONValue] = []
         out.reserveCapacity(request.messages.count + 2)
-        let systemTexts = request.system
-            .filter { !(options.stripBillingHeader && $0.text.hasPrefix(Self.billingHeaderPrefix)) }
-            .map(\.text)
-            .filter { !$0.isEmpty }
-        if !systemTexts.isEmpty {
-            out.append(.object(["role": .string("system"), "content": .string(systemTexts.joined(separator: "\n\n"))]))
+        let system = request.system
+            .filter { !(options.stripBillingHeader && $0.text.hasPrefix(Self.billingHeaderPrefix)) && !$0.text.isEmpty }
+        if options.cacheMode, system.contains(where: { $0.cacheControl != nil }) {
+            let parts = system.map { Self.textPart($0.text, cacheControl: $0.cacheControl) }
+            out.append(.object(["role": .string("system"), "content": .array(parts)]))
+        } else if !system.isEmpty {
+            out.append(.object(["role": .string("system"), "content": .string(system.map(\.text).joined(separator: "\n\n"))]))
         }
         for message in request.messages {
             switch message.role {
@@ -41,11 +42,17 @@ extension ChatRequestBuilder {
             case .toolResult(let result):
                 out.append(.object([
                     "role": .string("tool"),
-                    "tool_call_id": .string(result.toolUseID),
+                    "tool_call_id": .string(toolCallID(result.toolUseID)),
                     "content": .string(toolResultText(result, images: &toolImages)),
                 ]))
-            case .text(let t, _):
-                if !t.isEmpty { parts.append(Self.textPart(t)) }
+            case .text(let t, let cacheControl):
+                guard !t.isEmpty else { continue }
+                if options.cacheMode, let cacheControl {
+                    parts.append(Self.textPart(t, cacheControl: cacheControl))
+                    allText = false
+                } else {
+                    parts.append(Self.textPart(t))
+                }
             case .image(let source):
                 if let part = imagePart(source) {
                     parts.append(part)
@@ -77,8 +84,10 @@ extension ChatRequestBuilder {
         }
     }
 
-    static func textPart(_ text: String) -> JSONValue {
-        .object(["type": .string("text"), "text": .string(text)])
+    static func textPart(_ text: String, cacheControl: JSONValue? = nil) -> JSONValue {
+        var o: JSONObject = ["type": .string("text"), "text": .string(text)]
+        o.append("cache_control", ifPresent: cacheControl)
+        return .object(o)
     }
 
     private mutating func imagePart(_ source: ImageSource) -> JSONValue? {
@@ -176,7 +185,7 @@ extension ChatRequestBuilder {
                 if !t.isEmpty { texts.append(t) }
             case .toolUse(let id, let name, let input):
                 calls.append(.object([
-                    "id": .string(id),
+                    "id": .string(toolCallID(id)),
                     "type": .string("function"),
                     "function": .object([
                         "name": .string(ToolNameMap.alias(name)),
@@ -206,6 +215,11 @@ extension ChatRequestBuilder {
         if !details.isEmpty { m.append("reasoning_details", .array(details)) }
         if !calls.isEmpty { m.append("tool_calls", .array(calls)) }
         out.append(.object(m))
+    }
+
+    /// Tool ids pass unchanged to OpenRouter; OpenAI-dialect upstreams get ids of at most 40 characters.
+    func toolCallID(_ id: String) -> String {
+        options.dialect == .openai ? Identifiers.openAIToolCallID(id) : id
     }
 
     // MARK: Pair repair

@@ -14,11 +14,20 @@ public struct TranslationOptions: Sendable {
     public var maxTokensCap: Int?
     /// Drop Claude Code's per-request `x-anthropic-billing-header:` system line.
     public var stripBillingHeader: Bool
+    /// Keep `cache_control` on system and user text parts (translation-spec §2.9), for upstreams
+    /// that honour explicit cache breakpoints.
+    public var cacheMode: Bool
 
-    public init(dialect: Dialect, upstreamModel: String, maxTokensCap: Int? = nil, stripBillingHeader: Bool = true) {
+    public init(dialect: Dialect, upstreamModel: String, maxTokensCap: Int? = nil, stripBillingHeader: Bool = true, cacheMode: Bool? = nil) {
         self.dialect = dialect
         self.upstreamModel = upstreamModel
         self.maxTokensCap = maxTokensCap
         self.stripBillingHeader = stripBillingHeader
+        self.cacheMode = cacheMode ?? Self.defaultCacheMode(dialect: dialect, upstreamModel: upstreamModel)
+    }
+
+    /// Cache breakpoints are kept for Anthropic models on OpenRouter, which passes them through.
+    public static func defaultCacheMode(dialect: Dialect, upstreamModel: String) -> Bool {
+        dialect == .openrouter && upstreamModel.hasPrefix("anthropic/")
     }
 }

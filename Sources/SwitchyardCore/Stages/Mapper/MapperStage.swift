@@ -53,7 +53,7 @@ public struct MapperStage: Stage {
                     guard let failure = error.upstreamFailure else { throw error }
                     context.stats.recordAttempt("\(target.label) \(failure.downstream.status) \(failure.kind.rawValue)")
                     lastError = error
-                    guard policy.on.contains(failure.kind) else { throw error }
+                    guard policy.on.contains(failure.fallbackKind) else { throw error }
                     if attempt < policy.retriesPerTarget, let wait = retryWait(failure, attempt: attempt) {
                         attempt += 1
                         try await Task.sleep(nanoseconds: wait)

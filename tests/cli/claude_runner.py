@@ -1,0 +1,224 @@
+"""Run the real Claude Code CLI (bundled in PyPI's claude-agent-sdk) against a Switchyard gateway.
+
+    run = ClaudeRunner(home, workdir).run(gw.base_url, "say hi", model="claude-sonnet-4-5-20250929")
+    run.result          # the final {"type": "result", ...} object (None if the CLI printed none)
+    run.events          # every stream-json line, parsed
+    run.returncode, run.stdout, run.stderr, run.timed_out
+
+Every run uses the given HOME and working directory (tests pass fresh temporary ones), an
+environment with no inherited ANTHROPIC_*/CLAUDE_* variables, nonessential traffic disabled, and
+a timeout. See /work/shared/docs/claude-code.md.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import os
+import pathlib
+import subprocess
+
+DEFAULT_MODEL = "claude-sonnet-4-5-20250929"
+DEFAULT_TIMEOUT = 90.0
+CLIENT_TOKEN = "sk-client-" + "cli-e2e-token-5b91d0"
+
+QUIET_ENV = {
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    "DISABLE_TELEMETRY": "1",
+    "DISABLE_ERROR_REPORTING": "1",
+    "DISABLE_AUTOUPDATER": "1",
+    "DISABLE_BUG_COMMAND": "1",
+}
+_STRIPPED_PREFIXES = ("ANTHROPIC_", "CLAUDE_", "PROXY_")
+_STRIPPED_NAMES = {"MAX_THINKING_TOKENS", "API_TIMEOUT_MS", "DISABLE_TELEMETRY", "DISABLE_ERROR_REPORTING",
+                   "DISABLE_AUTOUPDATER", "DISABLE_BUG_COMMAND", "ENABLE_TOOL_SEARCH", "HTTP_PROXY", "HTTPS_PROXY",
+                   "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", "NODE_OPTIONS"}
+
+
+def find_claude_binary() -> pathlib.Path | None:
+    """The CLI bundled in the installed claude_agent_sdk package, found through importlib (no import)."""
+    spec = importlib.util.find_spec("claude_agent_sdk")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = pathlib.Path(location) / "_bundled" / "claude"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def claude_version(binary: pathlib.Path) -> str:
+    version_file = binary.with_name("claude.version")
+    return version_file.read_text().strip() if version_file.exists() else "unknown"
+
+
+@dataclasses.dataclass
+class ClaudeRun:
+    args: list[str]
+    returncode: int | None
+    stdout: str
+    stderr: str
+    events: list[dict]
+    timed_out: bool
+    home: pathlib.Path
+    cwd: pathlib.Path
+
+    @property
+    def result(self) -> dict | None:
+        results = [e for e in self.events if e.get("type") == "result"]
+        return results[-1] if results else None
+
+    @property
+    def result_text(self) -> str | None:
+        return (self.result or {}).get("result")
+
+    @property
+    def is_error(self) -> bool:
+        """The CLI reported failure: non-zero exit, an error result, or no result at all."""
+        r = self.result
+        return self.returncode != 0 or r is None or bool(r.get("is_error")) or r.get("subtype") != "success"
+
+    @property
+    def session_id(self) -> str | None:
+        for e in self.events:
+            if e.get("session_id"):
+                return e["session_id"]
+        return None
+
+    def of_type(self, kind: str) -> list[dict]:
+        return [e for e in self.events if e.get("type") == kind]
+
+    def assistant_blocks(self) -> list[dict]:
+        """Content blocks of every `assistant` event, in order."""
+        blocks = []
+        for e in self.of_type("assistant"):
+            blocks.extend((e.get("message") or {}).get("content") or [])
+        return blocks
+
+    def tool_results(self) -> list[dict]:
+        """tool_result blocks of every `user` event (what the CLI's tools answered)."""
+        out = []
+        for e in self.of_type("user"):
+            content = (e.get("message") or {}).get("content")
+            if isinstance(content, list):
+                out.extend(b for b in content if isinstance(b, dict) and b.get("type") == "tool_result")
+        return out
+
+    def all_text(self) -> str:
+        """stdout and stderr together, for wording checks."""
+        return self.stdout + "\n" + self.stderr
+
+    def describe(self) -> str:
+        """A compact dump for assertion messages."""
+        tail = "\n".join(self.stdout.splitlines()[-6:])
+        return (f"exit={self.returncode} timed_out={self.timed_out}\nresult={json.dumps(self.result)[:1500]}\n"
+                f"stdout tail:\n{tail[-3000:]}\nstderr:\n{self.stderr[-2000:]}")
+
+
+class ClaudeRunner:
+    """Runs the CLI with a fixed HOME and working directory (one runner per test)."""
+
+    def __init__(self, home: pathlib.Path, cwd: pathlib.Path, binary: pathlib.Path | None = None):
+        self.binary = binary or find_claude_binary()
+        if self.binary is None:
+            raise RuntimeError("claude_agent_sdk is not installed: no bundled Claude Code CLI")
+        self.home = pathlib.Path(home)
+        self.cwd = pathlib.Path(cwd)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.cwd.mkdir(parents=True, exist_ok=True)
+        self.runs: list[ClaudeRun] = []
+
+    def env(self, base_url: str, *, credential: str = "auth_token", token: str = CLIENT_TOKEN,
+            extra_env: dict | None = None) -> dict:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(_STRIPPED_PREFIXES) and k not in _STRIPPED_NAMES}
+        env.update(QUIET_ENV)
+        env["HOME"] = str(self.home)
+        env["XDG_CONFIG_HOME"] = str(self.home / ".config")
+        env["XDG_CACHE_HOME"] = str(self.home / ".cache")
+        env["XDG_DATA_HOME"] = str(self.home / ".local" / "share")
+        env["TMPDIR"] = str(self.home / "tmp")
+        (self.home / "tmp").mkdir(exist_ok=True)
+        env["ANTHROPIC_BASE_URL"] = base_url
+        if credential == "auth_token":
+            env["ANTHROPIC_AUTH_TOKEN"] = token
+        elif credential == "api_key":
+            env["ANTHROPIC_API_KEY"] = token
+        elif credential != "none":
+            raise ValueError(f"unknown credential kind {credential!r}")
+        env.update(extra_env or {})
+        return env
+
+    def run(self, base_url: str, prompt: str, *, model: str | None = DEFAULT_MODEL, credential: str = "auth_token",
+            token: str = CLIENT_TOKEN, extra_args: list[str] | None = None, extra_env: dict | None = None,
+            timeout: float = DEFAULT_TIMEOUT) -> ClaudeRun:
+        args = [str(self.binary), "-p", prompt]
+        if model:
+            args += ["--model", model]
+        args += ["--output-format", "stream-json", "--verbose",
+                 "--permission-mode", "acceptEdits", "--allowedTools", "Bash,Read,Write,Edit"]
+        args += list(extra_args or [])
+        env = self.env(base_url, credential=credential, token=token, extra_env=extra_env)
+        timed_out = False
+        try:
+            proc = subprocess.run(args, cwd=str(self.cwd), env=env, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=timeout)
+            returncode, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
+        except subprocess.TimeoutExpired as exc:  # subprocess.run kills the child on timeout
+            timed_out = True
+            returncode = None
+            stdout = _text(exc.stdout)
+            stderr = _text(exc.stderr)
+        run = ClaudeRun(args=args, returncode=returncode, stdout=stdout, stderr=stderr,
+                        events=parse_stream_json(stdout), timed_out=timed_out, home=self.home, cwd=self.cwd)
+        self.runs.append(run)
+        return run
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def parse_stream_json(stdout: str) -> list[dict]:
+    events = []
+    for line in stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            events.append(obj)
+    return events
+
+
+# ---------------------------------------------------------------- helpers for mock.requests()
+
+def chat_requests(requests: list[dict]) -> list[dict]:
+    """The upstream /chat/completions requests, in arrival order."""
+    return [r for r in requests if r["path"].split("?")[0].endswith("/chat/completions")]
+
+
+def message_text(message: dict) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def conversation_text(body: dict) -> str:
+    """Every text of every non-system message of an upstream chat body, joined."""
+    parts = []
+    for m in body.get("messages", []):
+        if m.get("role") == "system":
+            continue
+        parts.append(message_text(m))
+        for tc in m.get("tool_calls") or []:
+            parts.append(tc.get("function", {}).get("arguments", ""))
+    return "\n".join(parts)
