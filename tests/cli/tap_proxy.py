@@ -78,20 +78,18 @@ class TapProxy:
                             if not piece:
                                 break
                             body.extend(piece)
+                            entry["response_body"] = _decode(bytes(body))
                             self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                             self.wfile.flush()
-                    except (http.client.IncompleteRead, ConnectionError, OSError):
+                    except http.client.IncompleteRead:
                         # the gateway dropped the connection: drop the client's too (no terminating chunk)
-                        entry["response_body"] = _decode(bytes(body))
                         entry["response_cut"] = True
-                        self.close_connection = True
                         return
                     self.wfile.write(b"0\r\n\r\n")
                     self.wfile.flush()
-                    entry["response_body"] = _decode(bytes(body))
-                except (ConnectionError, OSError) as exc:
+                except (ConnectionError, OSError, http.client.HTTPException) as exc:
+                    # either side went away mid-exchange: record it; the client's connection is closed below
                     entry["error"] = repr(exc)
-                    self.close_connection = True
                 finally:
                     conn.close()
                     self.close_connection = True

@@ -1,0 +1,251 @@
+"""Streamed /v1/messages: the SDK's `messages.stream(...)` helpers and the raw Anthropic SSE the
+gateway emits. Spec: translation-spec.md §4 (state machine, commit point, errors), vectors T25-T33."""
+import json
+
+import anthropic
+import pytest
+
+from conftest import ANTHROPIC_UPSTREAM_KEY, base_config
+from helpers import MODEL, client, last_body, messages_body, raw, route, target, upstream_calls
+
+TEXT = "Hello streaming world, how are you today?"
+
+
+def _events_without_ping(resp):
+    return [e for e in resp.events() if e["event"] != "ping"]
+
+
+def test_text_stream_and_final_message(gateway, mock):
+    mock.script({"match": {"stream": True}, "reply": {"type": "chat", "content": TEXT, "chunk_size": 5,
+                                                      "usage": {"prompt_tokens": 31, "completion_tokens": 9, "total_tokens": 40}}})
+    with client(gateway).messages.stream(model=MODEL, max_tokens=128, system="Be nice.",
+                                         messages=[{"role": "user", "content": "Greet me"}]) as stream:
+        pieces = list(stream.text_stream)
+        final = stream.get_final_message()
+    assert "".join(pieces) == TEXT
+    assert len(pieces) >= 2  # really streamed, not one blob
+    assert [b.type for b in final.content] == ["text"]
+    assert final.content[0].text == TEXT
+    assert final.stop_reason == "end_turn"
+    assert final.model == MODEL
+    assert final.usage.input_tokens == 31
+    assert final.usage.output_tokens == 9
+
+    body = last_body(mock)
+    assert body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True}
+    assert body["messages"] == [{"role": "system", "content": "Be nice."}, {"role": "user", "content": "Greet me"}]
+    assert body["max_tokens"] == 128
+
+
+def test_raw_sse_event_sequence(gateway, mock):
+    mock.script({"match": {"stream": True}, "reply": {"type": "chat", "content": "Hello", "chunk_size": 3,
+                                                      "usage": {"prompt_tokens": 12, "completion_tokens": 2, "total_tokens": 14}}})
+    resp = raw(gateway, "POST", "/v1/messages", messages_body(stream=True), {"anthropic-version": "2023-06-01"})
+    assert resp.status == 200
+    assert resp.headers["content-type"].startswith("text/event-stream")
+    assert b"[DONE]" not in resp.body
+    events = _events_without_ping(resp)
+    for e in events:
+        assert e["event"] == e["data"]["type"]
+    names = [e["event"] for e in events]
+    assert names == ["message_start", "content_block_start", "content_block_delta", "content_block_delta",
+                     "content_block_stop", "message_delta", "message_stop"]
+    start = events[0]["data"]["message"]
+    assert start["role"] == "assistant" and start["content"] == [] and start["model"] == MODEL
+    assert start["id"].startswith("msg_")
+    assert events[1]["data"] == {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+    assert [e["data"]["delta"] for e in events[2:4]] == [{"type": "text_delta", "text": "Hel"}, {"type": "text_delta", "text": "lo"}]
+    assert events[4]["data"] == {"type": "content_block_stop", "index": 0}
+    delta = events[5]["data"]
+    assert delta["delta"]["stop_reason"] == "end_turn" and delta["delta"]["stop_sequence"] is None
+    assert delta["usage"]["input_tokens"] == 12 and delta["usage"]["output_tokens"] == 2
+
+
+@pytest.mark.parametrize("style", ["openrouter", "inline", "openai"])
+def test_usage_styles_give_exactly_one_message_delta(gateway, mock, style):
+    usage = {"prompt_tokens": 50, "completion_tokens": 6, "total_tokens": 56}
+    mock.script({"match": {"stream": True}, "reply": {"type": "chat", "content": "abc def", "usage": usage,
+                                                      "usage_style": style, "comments": True}})
+    resp = raw(gateway, "POST", "/v1/messages", messages_body(stream=True))
+    assert resp.status == 200
+    events = _events_without_ping(resp)
+    deltas = [e for e in events if e["event"] == "message_delta"]
+    assert len(deltas) == 1
+    assert deltas[0]["data"]["usage"]["input_tokens"] == 50
+    assert deltas[0]["data"]["usage"]["output_tokens"] == 6
+    assert events[-1]["event"] == "message_stop"
+    text = "".join(e["data"]["delta"]["text"] for e in events if e["event"] == "content_block_delta")
+    assert text == "abc def"
+
+
+def test_streamed_cached_usage(gateway, mock):
+    usage = {"prompt_tokens": 1200, "completion_tokens": 40, "total_tokens": 1240,
+             "prompt_tokens_details": {"cached_tokens": 1000, "cache_write_tokens": 0}}
+    mock.script({"match": {"stream": True}, "reply": {"type": "chat", "content": "ok", "usage": usage, "usage_style": "openrouter"}})
+    with client(gateway).messages.stream(model=MODEL, max_tokens=100, messages=[{"role": "user", "content": "x"}]) as s:
+        final = s.get_final_message()
+    assert final.usage.input_tokens == 200
+    assert final.usage.cache_read_input_tokens == 1000
+    assert final.usage.cache_creation_input_tokens == 0
+    assert final.usage.output_tokens == 40
+
+
+def test_streamed_thinking_deltas_and_signature(gateway, mock):
+    reasoning = "Let me think about this carefully."
+    mock.script({"match": {"stream": True}, "reply": {"type": "chat", "content": "Answer: 42", "reasoning": reasoning,
+                                                      "reasoning_signature": "EqQBsig123", "chunk_size": 6}})
+    with client(gateway).messages.stream(model=MODEL, max_tokens=4096, thinking={"type": "enabled", "budget_tokens": 2048},
+                                         messages=[{"role": "user", "content": "meaning?"}]) as stream:
+        events = list(stream)
+        final = stream.get_final_message()
+    assert last_body(mock)["reasoning"] == {"max_tokens": 2048}
+    thinking_deltas = [e.delta.thinking for e in events if e.type == "content_block_delta" and e.delta.type == "thinking_delta"]
+    assert "".join(thinking_deltas) == reasoning
+    assert len(thinking_deltas) >= 2
+    sig = [e.delta.signature for e in events if e.type == "content_block_delta" and e.delta.type == "signature_delta"]
+    assert sig == ["EqQBsig123"]
+    starts = [(e.index, e.content_block.type) for e in events if e.type == "content_block_start"]
+    assert starts == [(0, "thinking"), (1, "text")]
+    assert [b.type for b in final.content] == ["thinking", "text"]
+    assert final.content[0].thinking == reasoning
+    assert final.content[0].signature == "EqQBsig123"
+    assert final.content[1].text == "Answer: 42"
+
+
+def test_streamed_native_stop_sequence(gateway, mock):
+    def chunk(delta, finish=None, **extra):
+        c = {"index": 0, "delta": delta, "finish_reason": finish}
+        c.update(extra)
+        return "data: " + json.dumps({"id": "gen-s", "object": "chat.completion.chunk", "created": 1,
+                                      "model": "mock/model-a", "choices": [c]})
+    events = [chunk({"role": "assistant", "content": ""}), chunk({"content": "one two "}),
+              chunk({"content": "", "role": "assistant"}, "stop", native_finish_reason="stop_sequence"),
+              "data: " + json.dumps({"id": "gen-s", "object": "chat.completion.chunk", "created": 1, "model": "mock/model-a",
+                                     "choices": [{"index": 0, "delta": {"content": "", "role": "assistant"}, "finish_reason": "stop",
+                                                  "native_finish_reason": "stop_sequence"}],
+                                     "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}),
+              "data: [DONE]"]
+    mock.script({"match": {"stream": True}, "reply": {"type": "sse", "events": events}})
+    with client(gateway).messages.stream(model=MODEL, max_tokens=50, stop_sequences=["END"],
+                                         messages=[{"role": "user", "content": "count"}]) as s:
+        final = s.get_final_message()
+    assert last_body(mock)["stop"] == ["END"]
+    assert final.stop_reason == "stop_sequence"
+    assert final.stop_sequence == "END"
+    assert final.content[0].text == "one two "
+
+
+def test_streamed_length_finish_is_max_tokens(gateway, mock):
+    mock.script({"match": {"stream": True}, "reply": {"type": "chat", "content": "cut off", "finish_reason": "length"}})
+    with client(gateway).messages.stream(model=MODEL, max_tokens=3, messages=[{"role": "user", "content": "x"}]) as s:
+        final = s.get_final_message()
+    assert final.stop_reason == "max_tokens"
+
+
+def test_mid_stream_error_chunk_raises_in_sdk(gateway, mock):
+    mock.script({"match": {"stream": True}, "reply": {"type": "fault", "mode": "error_chunk"}})
+    got = []
+    with pytest.raises(anthropic.APIStatusError) as e:
+        with client(gateway).messages.stream(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "x"}]) as s:
+            for t in s.text_stream:
+                got.append(t)
+    assert "".join(got) == "Hello"
+    assert e.value.body["error"]["type"] == "overloaded_error"
+    assert "Provider disconnected" in e.value.body["error"]["message"]
+
+
+def test_mid_stream_error_chunk_raw_sse(gateway, mock):
+    mock.script({"match": {"stream": True}, "reply": {"type": "fault", "mode": "error_chunk"}})
+    resp = raw(gateway, "POST", "/v1/messages", messages_body(stream=True))
+    assert resp.status == 200  # committed after the first text
+    events = _events_without_ping(resp)
+    names = [e["event"] for e in events]
+    assert names[-1] == "error", names
+    assert "message_stop" not in names and "message_delta" not in names
+    err = events[-1]["data"]
+    assert err["type"] == "error"
+    assert err["error"]["type"] == "overloaded_error"
+    assert "Provider disconnected" in err["error"]["message"]
+
+
+def test_stream_ending_without_finish_is_an_error(gateway, mock):
+    mock.script({"match": {"stream": True}, "times": 2, "reply": {"type": "fault", "mode": "eof_mid_stream"}})
+    resp = raw(gateway, "POST", "/v1/messages", messages_body(stream=True))
+    events = _events_without_ping(resp)
+    names = [e["event"] for e in events]
+    assert "message_stop" not in names, names
+    assert names[-1] == "error", names
+    assert events[-1]["data"]["error"]["type"] == "api_error"
+    with pytest.raises(anthropic.APIStatusError):
+        with client(gateway).messages.stream(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "x"}]) as s:
+            s.get_final_message()
+
+
+@pytest.mark.parametrize("status,expected_status,expected_type", [
+    (429, 429, "rate_limit_error"), (500, 500, "api_error"), (503, 529, "overloaded_error"), (400, 400, "invalid_request_error")])
+def test_error_before_first_byte_is_real_http_status(gateway, mock, status, expected_status, expected_type):
+    mock.script({"match": {"stream": True}, "reply": {"type": "error", "status": status, "headers": {"retry-after": "9"}}})
+    resp = raw(gateway, "POST", "/v1/messages", messages_body(stream=True))
+    assert resp.status == expected_status, resp
+    assert resp.headers["content-type"].startswith("application/json"), resp
+    body = resp.json()
+    assert body["type"] == "error" and body["error"]["type"] == expected_type
+    if status == 429:
+        assert resp.headers.get("retry-after") == "9"
+
+
+def test_first_data_event_error_is_real_http_status(gateway, mock):
+    err = {"error": {"code": 429, "message": "Rate limit exceeded upstream"}}
+    mock.script({"match": {"stream": True}, "reply": {"type": "sse", "events": ["data: " + json.dumps(err), "data: [DONE]"]}})
+    resp = raw(gateway, "POST", "/v1/messages", messages_body(stream=True))
+    assert resp.status == 429, resp
+    body = resp.json()
+    assert body["error"]["type"] == "rate_limit_error"
+    assert "Rate limit exceeded upstream" in body["error"]["message"]
+
+
+def test_stream_error_before_first_byte_sdk_exception(gateway, mock):
+    mock.script({"match": {"stream": True}, "reply": {"type": "error", "status": 429, "headers": {"retry-after": "4"}}})
+    with pytest.raises(anthropic.RateLimitError) as e:
+        with client(gateway).messages.stream(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "x"}]) as s:
+            s.get_final_message()
+    assert e.value.status_code == 429
+    assert e.value.response.headers.get("retry-after") == "4"
+
+
+def test_anthropic_native_stream_passed_through(gateway_factory, mock):
+    gw = gateway_factory(base_config(mock, routes=[route("native", ["*"], [target("claude-upstream-model", provider="mock-anthropic")])]))
+    mock.script({"match": {"api": "anthropic", "stream": True},
+                 "reply": {"type": "anthropic", "content": "native streamed text", "reasoning": "native thought",
+                           "reasoning_signature": "sigNative", "chunk_size": 5,
+                           "usage": {"input_tokens": 33, "output_tokens": 8}}})
+    c = anthropic.Anthropic(base_url=gw.base_url, api_key="client-key", max_retries=0,
+                            default_headers={"anthropic-beta": "interleaved-thinking-2025-05-14"})
+    with c.messages.stream(model=MODEL, max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024},
+                           messages=[{"role": "user", "content": "hi"}]) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == "native streamed text"
+    assert [b.type for b in final.content] == ["thinking", "text"]
+    assert final.content[0].thinking == "native thought" and final.content[0].signature == "sigNative"
+    assert final.usage.output_tokens == 8
+    reqs = upstream_calls(mock, "anthropic")
+    assert len(reqs) == 1
+    req = reqs[0]
+    assert req["headers"]["x-api-key"] == ANTHROPIC_UPSTREAM_KEY
+    assert req["headers"]["anthropic-beta"] == "interleaved-thinking-2025-05-14"
+    assert req["body"]["model"] == "claude-upstream-model"
+    assert req["body"]["stream"] is True
+    assert req["body"]["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+
+
+def test_anthropic_native_stream_raw_events_kept(gateway_factory, mock):
+    gw = gateway_factory(base_config(mock, routes=[route("native", ["*"], [target("claude-upstream-model", provider="mock-anthropic")])]))
+    mock.script({"match": {"api": "anthropic", "stream": True}, "reply": {"type": "anthropic", "content": "abcdefgh", "chunk_size": 4}})
+    resp = raw(gw, "POST", "/v1/messages", messages_body(stream=True))
+    assert resp.status == 200
+    events = _events_without_ping(resp)
+    assert [e["event"] for e in events] == ["message_start", "content_block_start", "content_block_delta",
+                                            "content_block_delta", "content_block_stop", "message_delta", "message_stop"]
+    assert [e["data"]["delta"]["text"] for e in events if e["event"] == "content_block_delta"] == ["abcd", "efgh"]
