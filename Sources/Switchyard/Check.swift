@@ -12,9 +12,17 @@ struct Check: ParsableCommand {
     @Flag(name: .long, help: "Print the embedded default config as YAML.")
     var printDefault = false
 
+    @Flag(name: .long, help: "Print every config key the loader accepts, as JSON (section path → keys).")
+    var listKeys = false
+
     func run() throws {
         if printDefault {
             print(DefaultConfig.yaml)
+            return
+        }
+        if listKeys {
+            let entries = ConfigKeys.all.map { "  \"\($0.path)\": [\($0.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", "))]" }
+            print("{\n" + entries.joined(separator: ",\n") + "\n}")
             return
         }
         guard let file else { throw ValidationError("give a config file, or --print-default") }

@@ -8,19 +8,29 @@
 Every run uses the given HOME and working directory (tests pass fresh temporary ones), an
 environment with no inherited ANTHROPIC_*/CLAUDE_* variables, nonessential traffic disabled, and
 a timeout. See /work/shared/docs/claude-code.md.
+
+This module also holds the suite's fixtures (`claude`, `cli_gateway`, `tap`), imported by name into
+each test module: the folder deliberately has no conftest.py of its own, because a second
+rootless `conftest` module would shadow tests/conftest.py for `from conftest import ...`.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib.util
 import json
 import os
 import pathlib
 import subprocess
 
+import pytest
+
+from conftest import base_config, register_secret  # tests/conftest.py (tests/ is on sys.path)
+from claude_tap import TapProxy
+
 DEFAULT_MODEL = "claude-sonnet-4-5-20250929"
 DEFAULT_TIMEOUT = 90.0
-CLIENT_TOKEN = "sk-client-" + "cli-e2e-token-5b91d0"
+CLIENT_TOKEN = register_secret("sk-client-" + "cli-e2e-token-5b91d0")   # the CLI's gateway token
 
 QUIET_ENV = {
     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
@@ -222,3 +232,76 @@ def conversation_text(body: dict) -> str:
         for tc in m.get("tool_calls") or []:
             parts.append(tc.get("function", {}).get("arguments", ""))
     return "\n".join(parts)
+
+
+# ---------------------------------------------------------------- gateway config and fixtures
+
+CLAUDE_BIN = find_claude_binary()
+requires_claude = pytest.mark.skipif(
+    CLAUDE_BIN is None,
+    reason="claude-agent-sdk is not installed, so there is no bundled Claude Code CLI "
+           "(claude_agent_sdk/_bundled/claude); `source scripts/venv.sh` installs it from tests/requirements.txt")
+CLI_USER = "cli-user"
+
+
+def cli_config(mock, *, dialect: str = "openrouter", routes: list | None = None, token_auth: bool = False,
+               **overrides) -> dict:
+    """base_config (tests/conftest.py) with the `mock` provider's dialect chosen, optional routes, and
+    optionally `auth.mode: tokens` with one user whose token is CLIENT_TOKEN."""
+    config = base_config(mock, **overrides)
+    config["providers"]["mock"]["dialect"] = dialect
+    if routes is not None:
+        config["routes"] = routes
+    if token_auth:
+        config["auth"] = {"mode": "tokens"}
+        config["users"] = [{"name": CLI_USER, "token_sha256": hashlib.sha256(CLIENT_TOKEN.encode()).hexdigest()}]
+    return config
+
+
+@pytest.fixture
+def claude(tmp_path) -> ClaudeRunner:
+    """A runner with a fresh temporary HOME and working directory for this test."""
+    return ClaudeRunner(tmp_path / "home", tmp_path / "work", binary=CLAUDE_BIN)
+
+
+@pytest.fixture
+def cli_gateway(gateway_factory, mock):
+    """cli_gateway(**cli_config kwargs) -> a started Gateway pointed at the mock."""
+    def make(**kwargs):
+        return gateway_factory(cli_config(mock, **kwargs))
+    return make
+
+
+@pytest.fixture
+def tap():
+    """tap(gw.base_url) -> a TapProxy recording what the CLI sends the gateway and what it answers."""
+    started: list[TapProxy] = []
+
+    def make(target_base_url: str) -> TapProxy:
+        proxy = TapProxy(target_base_url)
+        started.append(proxy)
+        return proxy
+    yield make
+    for proxy in started:
+        proxy.close()
+
+
+# ---------------------------------------------------------------- SSE helpers (gateway answers seen by the tap)
+
+def sse_events(text: str) -> list[dict]:
+    """The `data:` payloads of an Anthropic SSE body, parsed (event names are repeated in `type`)."""
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        data = [line[5:].lstrip() for line in block.split("\n") if line.startswith("data:")]
+        if not data:
+            continue
+        try:
+            events.append(json.loads("\n".join(data)))
+        except json.JSONDecodeError:
+            events.append({"type": "<unparsable>", "raw": "\n".join(data)})
+    return events
+
+
+def message_posts(proxy: TapProxy) -> list[dict]:
+    """The CLI's POST /v1/messages exchanges (query string ignored), in order."""
+    return [e for e in proxy.exchanges if e["method"] == "POST" and e["path"].split("?")[0] == "/v1/messages"]

@@ -5,11 +5,10 @@ import Yams
 /// The providers, routes and users sections, with their cross-checks.
 extension ConfigLoader {
     func providers(_ node: Node?, _ r: ConfigReader) -> [Provider] {
-        let keys: Set<String> = ["kind", "dialect", "base_url", "api_key", "headers", "timeouts", "max_connections", "max_response_bytes"]
         var out: [Provider] = []
         for (name, pNode) in r.mapping(node, "providers", allowed: nil) ?? [] {
             let path = "providers.\(name)"
-            let p = r.mapping(pNode, path, allowed: keys)
+            let p = r.mapping(pNode, path, allowed: ConfigKeys.provider)
             var kind = Provider.Kind.openai
             if let n = r.value(p, "kind"), let k = r.string(n, "\(path).kind") {
                 if let v = Provider.Kind(rawValue: k) { kind = v } else { r.problem("\(path).kind", n, "expected openai or anthropic, got \"\(k)\"") }
@@ -34,7 +33,7 @@ extension ConfigLoader {
             for (h, v) in r.mapping(r.value(p, "headers"), "\(path).headers", allowed: nil) ?? [] {
                 if let value = r.string(v, "\(path).headers.\(h)") { headers.append((h, value)) }
             }
-            let t = r.mapping(r.value(p, "timeouts"), "\(path).timeouts", allowed: ["connect", "first_byte", "idle"])
+            let t = r.mapping(r.value(p, "timeouts"), "\(path).timeouts", allowed: ConfigKeys.timeouts)
             let timeouts = Timeouts(
                 connect: r.duration(r.value(t, "connect"), "\(path).timeouts.connect") ?? .seconds(5),
                 firstByte: r.duration(r.value(t, "first_byte"), "\(path).timeouts.first_byte") ?? .seconds(120),
@@ -53,11 +52,11 @@ extension ConfigLoader {
         var out: [Route] = []
         for (i, rNode) in (r.sequence(node, "routes") ?? []).enumerated() {
             let path = "routes[\(i)]"
-            let p = r.mapping(rNode, path, allowed: ["name", "match", "targets", "limits"])
+            let p = r.mapping(rNode, path, allowed: ConfigKeys.route)
             let name = r.string(r.value(p, "name"), "\(path).name") ?? ""
             if r.value(p, "name") == nil { r.problem("\(path).name", rNode, "field required") }
             if !name.isEmpty, out.contains(where: { $0.name == name }) { r.problem("\(path).name", r.value(p, "name"), "duplicate route name \"\(name)\"") }
-            let m = r.mapping(r.value(p, "match"), "\(path).match", allowed: ["models", "thinking", "min_input_tokens"])
+            let m = r.mapping(r.value(p, "match"), "\(path).match", allowed: ConfigKeys.match)
             let models = r.strings(r.value(m, "models"), "\(path).match.models") ?? []
             if models.isEmpty { r.problem("\(path).match.models", r.value(p, "match") ?? rNode, "at least one model glob is required") }
             var thinking: Bool? = nil
@@ -72,7 +71,7 @@ extension ConfigLoader {
             var targets: [Target] = []
             for (j, tNode) in (r.sequence(r.value(p, "targets"), "\(path).targets") ?? []).enumerated() {
                 let tPath = "\(path).targets[\(j)]"
-                let t = r.mapping(tNode, tPath, allowed: ["provider", "model", "api_key", "max_tokens"])
+                let t = r.mapping(tNode, tPath, allowed: ConfigKeys.target)
                 let provider = r.string(r.value(t, "provider"), "\(tPath).provider") ?? ""
                 if r.value(t, "provider") == nil { r.problem("\(tPath).provider", tNode, "field required") }
                 else if !provider.isEmpty, !providers.contains(provider) {
@@ -97,7 +96,7 @@ extension ConfigLoader {
         var out: [User] = []
         for (i, uNode) in (r.sequence(node, "users") ?? []).enumerated() {
             let path = "users[\(i)]"
-            let p = r.mapping(uNode, path, allowed: ["name", "token_sha256", "token", "routes", "limits"])
+            let p = r.mapping(uNode, path, allowed: ConfigKeys.user)
             let name = r.string(r.value(p, "name"), "\(path).name") ?? ""
             if r.value(p, "name") == nil { r.problem("\(path).name", uNode, "field required") }
             if !name.isEmpty, out.contains(where: { $0.name == name }) { r.problem("\(path).name", r.value(p, "name"), "duplicate user name \"\(name)\"") }

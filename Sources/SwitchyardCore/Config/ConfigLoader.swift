@@ -54,17 +54,15 @@ public struct ConfigLoader: Sendable {
         return ConfigProblem(path: "", line: nil, message: "YAML error: \(error)")
     }
 
-    static let topLevelKeys: Set<String> = ["server", "providers", "routes", "fallback", "auth", "users", "limits", "translation", "pipeline", "logging"]
-
     func build(_ root: Node, reader r: ConfigReader, hash: String) -> GatewayConfig? {
-        let top = r.mapping(root, "", allowed: Self.topLevelKeys) ?? []
+        let top = r.mapping(root, "", allowed: ConfigKeys.top) ?? []
         let server = serverSettings(r.value(top, "server"), r)
         let providers = self.providers(r.value(top, "providers"), r)
         let providerNames = Set(providers.map(\.name))
         let routes = self.routes(r.value(top, "routes"), r, providers: providerNames)
         let fallback = self.fallback(r.value(top, "fallback"), r)
         let users = self.users(r.value(top, "users"), r, routes: Set(routes.map(\.name)))
-        let authPairs = r.mapping(r.value(top, "auth"), "auth", allowed: ["mode"])
+        let authPairs = r.mapping(r.value(top, "auth"), "auth", allowed: ConfigKeys.auth)
         var auth: AuthMode = users.isEmpty ? .open : .tokens
         if let modeNode = r.value(authPairs, "mode"), let mode = r.string(modeNode, "auth.mode") {
             if let m = AuthMode(rawValue: mode) { auth = m } else { r.problem("auth.mode", modeNode, "expected tokens or open, got \"\(mode)\"") }
@@ -72,9 +70,9 @@ public struct ConfigLoader: Sendable {
         if auth == .tokens && users.isEmpty && r.problems.isEmpty {
             r.problem("auth.mode", r.value(authPairs, "mode"), "tokens mode needs at least one entry in users")
         }
-        let limitPairs = r.mapping(r.value(top, "limits"), "limits", allowed: ["per_user"])
+        let limitPairs = r.mapping(r.value(top, "limits"), "limits", allowed: ConfigKeys.limitDefaults)
         let perUser = limits(r.value(limitPairs, "per_user"), "limits.per_user", r)
-        let translationPairs = r.mapping(r.value(top, "translation"), "translation", allowed: ["strip_billing_header"])
+        let translationPairs = r.mapping(r.value(top, "translation"), "translation", allowed: ConfigKeys.translation)
         let strip = r.bool(r.value(translationPairs, "strip_billing_header"), "translation.strip_billing_header") ?? true
         let pipeline = self.pipeline(r.value(top, "pipeline"), r)
         let logging = self.logging(r.value(top, "logging"), r)
@@ -90,7 +88,7 @@ public struct ConfigLoader: Sendable {
     }
 
     func serverSettings(_ node: Node?, _ r: ConfigReader) -> ServerSettings? {
-        let p = r.mapping(node, "server", allowed: ["listen", "max_body_bytes", "max_header_bytes", "read_timeout", "max_connections", "metrics_listen", "shutdown_grace"])
+        let p = r.mapping(node, "server", allowed: ConfigKeys.server)
         let defaultPort = environment["PROXY_PORT"].flatMap(Int.init) ?? 8000
         var host = "127.0.0.1", port = defaultPort
         if let listenNode = r.value(p, "listen"), let listen = r.string(listenNode, "server.listen") {
@@ -112,7 +110,7 @@ public struct ConfigLoader: Sendable {
 
     func limits(_ node: Node?, _ path: String, _ r: ConfigReader) -> Limits? {
         guard let node else { return nil }
-        let p = r.mapping(node, path, allowed: ["rpm", "tpm", "concurrent"])
+        let p = r.mapping(node, path, allowed: ConfigKeys.limits)
         let l = Limits(
             rpm: r.int(r.value(p, "rpm"), "\(path).rpm", min: 1),
             tpm: r.int(r.value(p, "tpm"), "\(path).tpm", min: 1),
@@ -122,7 +120,7 @@ public struct ConfigLoader: Sendable {
 
     func fallback(_ node: Node?, _ r: ConfigReader) -> FallbackPolicy {
         let all: Set<UpstreamFailure.Kind> = [.rateLimited, .serverError, .timeout, .connectError, .contextLength]
-        let p = r.mapping(node, "fallback", allowed: ["on", "retries_per_target", "cooldown"])
+        let p = r.mapping(node, "fallback", allowed: ConfigKeys.fallback)
         var on = all
         if let onNode = r.value(p, "on"), let names = r.strings(onNode, "fallback.on") {
             on = []
@@ -157,7 +155,7 @@ public struct ConfigLoader: Sendable {
     }
 
     func logging(_ node: Node?, _ r: ConfigReader) -> LoggingSettings {
-        let p = r.mapping(node, "logging", allowed: ["level", "format", "access_log", "verbose"])
+        let p = r.mapping(node, "logging", allowed: ConfigKeys.logging)
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         var level = "info"
         if let n = r.value(p, "level"), let l = r.string(n, "logging.level") {

@@ -140,7 +140,7 @@ final class ConfigReader {
     func secret(_ node: Node?, _ path: String, allowMissing: Bool) -> (secret: Secret?, missingVariable: String?) {
         guard let node else { return (nil, nil) }
         if case .mapping = node {
-            let pairs = mapping(node, path, allowed: ["file"])
+            let pairs = mapping(node, path, allowed: ConfigKeys.fileSecret)
             guard let file = string(value(pairs, "file"), Self.join(path, "file")) else {
                 if value(pairs, "file") == nil { problem(path, node, "a secret mapping needs a `file` key") }
                 return (nil, nil)
