@@ -156,7 +156,11 @@ class ClaudeRunner:
             env["ANTHROPIC_API_KEY"] = token
         elif credential != "none":
             raise ValueError(f"unknown credential kind {credential!r}")
-        env.update(extra_env or {})
+        for key, value in (extra_env or {}).items():   # a None value removes the variable
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
         return env
 
     def run(self, base_url: str, prompt: str, *, model: str | None = DEFAULT_MODEL, credential: str = "auth_token",

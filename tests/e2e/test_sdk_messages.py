@@ -338,3 +338,95 @@ def test_anthropic_native_provider_upstream_error_passed_as_status(gateway_facto
     assert e.value.status_code == 429
     assert e.value.body["type"] == "error" and e.value.body["error"]["type"] == "rate_limit_error"
     assert e.value.response.headers.get("retry-after") == "3"
+
+
+# ---------------------------------------------------------------- more vectors (T9, T11, T16, T22, T24)
+
+def test_pdf_document_becomes_file_part(gateway, mock):
+    mock.script({"reply": {"type": "chat", "content": "read it"}})
+    client(gateway).messages.create(model=MODEL, max_tokens=100, messages=[{"role": "user", "content": [
+        {"type": "document", "title": "spec.pdf", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0xLjQK"}},
+        {"type": "text", "text": "Summarise"}]}])
+    content = last_body(mock)["messages"][0]["content"]
+    assert content[0] == {"type": "file", "file": {"filename": "spec.pdf", "file_data": "data:application/pdf;base64,JVBERi0xLjQK"}}
+    assert content[1] == {"type": "text", "text": "Summarise"}
+
+
+@pytest.mark.parametrize("thinking,extra,expected", [
+    ({"type": "enabled", "budget_tokens": 1024}, {}, {"max_tokens": 1024}),
+    ({"type": "adaptive"}, {"output_config": {"effort": "max"}}, {"effort": "xhigh"}),
+    ({"type": "adaptive"}, {"output_config": {"effort": "low"}}, {"effort": "low"}),
+    ({"type": "adaptive"}, {}, {"enabled": True}),
+    ({"type": "enabled", "budget_tokens": 2048, "display": "omitted"}, {}, {"max_tokens": 2048, "exclude": True}),
+])
+def test_thinking_variants_openrouter(gateway, mock, thinking, extra, expected):
+    mock.script({"reply": {"type": "chat", "content": "ok"}})
+    raw_resp = raw(gateway, "POST", "/v1/messages", dict(
+        {"model": MODEL, "max_tokens": 8000, "thinking": thinking, "messages": [{"role": "user", "content": "x"}]}, **extra))
+    assert raw_resp.status == 200, raw_resp
+    body = last_body(mock)
+    assert body["reasoning"] == expected
+    assert "output_config" not in body and "thinking" not in body
+
+
+@pytest.mark.parametrize("budget,effort", [(1024, "low"), (4096, "medium"), (8192, "medium"), (10000, "high")])
+def test_thinking_budget_to_reasoning_effort_openai_dialect(gateway_factory, mock, budget, effort):
+    cfg = base_config(mock)
+    cfg["providers"]["mock"]["dialect"] = "openai"
+    gw = gateway_factory(cfg)
+    mock.script({"reply": {"type": "chat", "content": "ok"}})
+    client(gw).messages.create(model=MODEL, max_tokens=32000, thinking={"type": "enabled", "budget_tokens": budget},
+                               messages=[{"role": "user", "content": "x"}])
+    assert last_body(mock)["reasoning_effort"] == effort
+
+
+def test_non_anthropic_reasoning_detail_codec_round_trip(gateway, mock):
+    import base64
+    detail = {"type": "reasoning.encrypted", "data": "gAAAAABencrypted==", "format": "openai-responses-v1", "index": 0, "id": "rs_1"}
+    mock.script({"match": {"api": "openai"}, "reply": {"type": "json", "body": _chat_completion(
+        {"content": "hi", "reasoning_details": [detail]}, "stop")}})
+    msg = client(gateway).messages.create(model=MODEL, max_tokens=100, messages=[{"role": "user", "content": "x"}])
+    assert [b.type for b in msg.content] == ["redacted_thinking", "text"]
+    data = msg.content[0].data
+    assert data.startswith("gw1:")
+    assert json.loads(base64.b64decode(data[4:])) == detail
+    # send it back: the identical detail object goes upstream
+    mock.script({"reply": {"type": "chat", "content": "again"}})
+    client(gateway).messages.create(model=MODEL, max_tokens=100, messages=[
+        {"role": "user", "content": "x"},
+        {"role": "assistant", "content": [{"type": "redacted_thinking", "data": data}, {"type": "text", "text": "hi"}]},
+        {"role": "user", "content": "y"}])
+    assistant = last_body(mock)["messages"][1]
+    assert assistant["reasoning_details"] == [detail]
+    assert assistant["content"] == "hi"
+
+
+def test_non_anthropic_reasoning_text_gets_codec_signature(gateway, mock):
+    import base64
+    detail = {"type": "reasoning.text", "text": "gemini thoughts", "format": "google-gemini-v1", "index": 0}
+    mock.script({"match": {"api": "openai"}, "reply": {"type": "json", "body": _chat_completion(
+        {"content": "ok", "reasoning": "gemini thoughts", "reasoning_details": [detail]}, "stop")}})
+    msg = client(gateway).messages.create(model=MODEL, max_tokens=100, messages=[{"role": "user", "content": "x"}])
+    assert msg.content[0].type == "thinking"
+    assert msg.content[0].thinking == "gemini thoughts"
+    sig = msg.content[0].signature
+    assert sig.startswith("gw1:")
+    assert json.loads(base64.b64decode(sig[4:])) == detail
+
+
+@pytest.mark.parametrize("message,finish,content,stop", [
+    ({"content": "blocked"}, "content_filter", [("text", "blocked")], "refusal"),
+    ({"content": None, "refusal": "I can't help with that."}, "stop", [("text", "I can't help with that.")], "refusal"),
+    ({"content": "x"}, None, [("text", "x")], "end_turn"),
+])
+def test_finish_reason_corner_cases(gateway, mock, message, finish, content, stop):
+    mock.script({"match": {"api": "openai"}, "reply": {"type": "json", "body": _chat_completion(message, finish)}})
+    msg = client(gateway).messages.create(model=MODEL, max_tokens=100, messages=[{"role": "user", "content": "x"}])
+    assert [(b.type, b.text) for b in msg.content] == content
+    assert msg.stop_reason == stop
+
+
+def test_leading_whitespace_body_parses(gateway, mock):
+    mock.script({"reply": {"type": "fault", "mode": "garbage_lines"}})
+    msg = client(gateway).messages.create(model=MODEL, max_tokens=100, messages=[{"role": "user", "content": "x"}])
+    assert msg.content[0].type == "text" and msg.content[0].text

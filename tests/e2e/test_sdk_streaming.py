@@ -249,3 +249,79 @@ def test_anthropic_native_stream_raw_events_kept(gateway_factory, mock):
     assert [e["event"] for e in events] == ["message_start", "content_block_start", "content_block_delta",
                                             "content_block_delta", "content_block_stop", "message_delta", "message_stop"]
     assert [e["data"]["delta"]["text"] for e in events if e["event"] == "content_block_delta"] == ["abcd", "efgh"]
+
+
+def test_sse_response_headers(gateway, mock):
+    mock.script({"match": {"stream": True}, "reply": {"type": "chat", "content": "hdrs"}})
+    resp = raw(gateway, "POST", "/v1/messages", messages_body(stream=True))
+    assert resp.status == 200
+    assert resp.headers["content-type"].startswith("text/event-stream")
+    assert resp.headers.get("cache-control") == "no-cache"
+    assert resp.headers.get("request-id", "").startswith("req_")
+
+
+def test_garbage_lines_stream_still_translates(gateway, mock):
+    mock.script({"match": {"stream": True}, "reply": {"type": "fault", "mode": "garbage_lines"}})
+    with client(gateway).messages.stream(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "x"}]) as s:
+        text = "".join(s.text_stream)
+        final = s.get_final_message()
+    assert text == "Hello through the garbage"
+    assert final.stop_reason == "end_turn"
+
+
+def test_streamed_non_anthropic_reasoning_gets_codec_signature(gateway, mock):
+    import base64
+    def chunk(delta, finish=None):
+        return "data: " + json.dumps({"id": "g", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                                      "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    events = [chunk({"role": "assistant", "content": ""}),
+              chunk({"reasoning": "think ", "reasoning_details": [{"type": "reasoning.text", "text": "think ", "format": "google-gemini-v1", "index": 0}]}),
+              chunk({"reasoning": "more", "reasoning_details": [{"type": "reasoning.text", "text": "more", "format": "google-gemini-v1", "index": 0}]}),
+              chunk({"content": "answer"}), chunk({}, "stop"), "data: [DONE]"]
+    mock.script({"match": {"stream": True}, "reply": {"type": "sse", "events": events}})
+    with client(gateway).messages.stream(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "x"}]) as s:
+        final = s.get_final_message()
+    assert [b.type for b in final.content] == ["thinking", "text"]
+    assert final.content[0].thinking == "think more"
+    sig = final.content[0].signature
+    assert sig.startswith("gw1:")
+    detail = json.loads(base64.b64decode(sig[4:]))
+    assert detail["type"] == "reasoning.text" and detail["format"] == "google-gemini-v1" and detail["index"] == 0
+    assert detail["text"] == "think more"
+
+
+@pytest.mark.parametrize("provider", ["mock", "mock-anthropic"])
+def test_keep_alive_connection_reusable_after_stream(gateway_factory, mock, provider):
+    """HTTP/1.1: after a complete streamed response without `Connection: close`, the same connection
+    must serve the next request (the SDK's httpx pool reuses it; a silent close makes the next call
+    fail with 'Server disconnected without sending a response')."""
+    import http.client
+    import time
+    import urllib.parse
+    gw = gateway_factory(base_config(mock, routes=[route("r", ["*"], [target("up-model", provider=provider)])]))
+    mock.script({"times": -1, "reply": {"type": "anthropic" if provider == "mock-anthropic" else "chat", "content": "ka"}})
+    u = urllib.parse.urlsplit(gw.base_url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    try:
+        for body in (messages_body(stream=True), messages_body(stream=True), messages_body()):
+            conn.request("POST", "/v1/messages", body=json.dumps(body), headers={"content-type": "application/json"})
+            resp = conn.getresponse()
+            payload = resp.read()
+            assert resp.status == 200, payload
+            time.sleep(0.2)  # let a server-side close (if any) arrive before the next request
+    finally:
+        conn.close()
+    assert len(mock.requests()) == 3
+
+
+def test_sdk_client_reuse_across_streams(gateway, mock):
+    mock.script({"times": -1, "reply": {"type": "chat", "content": "again and again"}})
+    c = client(gateway)
+    failures = []
+    for i in range(100):
+        try:
+            with c.messages.stream(model=MODEL, max_tokens=10, messages=[{"role": "user", "content": "x"}]) as s:
+                assert s.get_final_message().content[0].text == "again and again"
+        except anthropic.APIConnectionError as e:
+            failures.append((i, repr(e.__cause__)))
+    assert failures == []

@@ -261,18 +261,131 @@ def test_streamed_tool_round_trip_with_sdk(gateway, mock):
          "reply": {"type": "chat", "tool_calls": [{"id": "call_r1", "name": "Bash", "arguments": '{"command": "pwd"}'}]}},
         {"match": {"stream": True, "has_tool_messages": True}, "reply": {"type": "chat", "content": "You are in /home."}},
     ])
-    c = client(gateway)
     history = [{"role": "user", "content": "where am I?"}]
-    with c.messages.stream(model=MODEL, max_tokens=200, tools=[BASH_TOOL], messages=history) as s:
+    # a fresh client per call: connection reuse after a stream is tested in test_sdk_streaming.py
+    with client(gateway).messages.stream(model=MODEL, max_tokens=200, tools=[BASH_TOOL], messages=history) as s:
         first = s.get_final_message()
     assert first.stop_reason == "tool_use"
     tu = first.content[-1]
     history += [{"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
                 {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tu.id, "content": "/home"}]}]
-    with c.messages.stream(model=MODEL, max_tokens=200, tools=[BASH_TOOL], messages=history) as s:
+    with client(gateway).messages.stream(model=MODEL, max_tokens=200, tools=[BASH_TOOL], messages=history) as s:
         second = s.get_final_message()
     assert second.content[0].text == "You are in /home."
     msgs = last_body(mock)["messages"]
     assert msgs[1]["tool_calls"][0]["id"] == "call_r1"
     assert json.loads(msgs[1]["tool_calls"][0]["function"]["arguments"]) == {"command": "pwd"}
     assert msgs[2] == {"role": "tool", "tool_call_id": "call_r1", "content": "/home"}
+
+
+def test_long_tool_name_aliased_and_restored(gateway, mock):
+    import hashlib
+    name = "mcp__very_long_server_name__" + "x" * 60
+    alias = name[:55] + "_" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    mock.script({"reply": {"type": "chat", "tool_calls": [{"id": "call_L", "name": alias, "arguments": '{"q": 1}'}]}})
+    msg = client(gateway).messages.create(model=MODEL, max_tokens=100,
+                                          tools=[{"name": name, "input_schema": {"type": "object", "properties": {}}}],
+                                          tool_choice={"type": "tool", "name": name},
+                                          messages=[{"role": "user", "content": "x"}])
+    body = last_body(mock)
+    assert _tool_names(body) == [alias]
+    assert body["tool_choice"] == {"type": "function", "function": {"name": alias}}
+    assert msg.content[0].name == name and msg.content[0].input == {"q": 1}
+
+
+def test_server_tools_are_filtered(gateway, mock):
+    mock.script({"reply": {"type": "chat", "content": "ok"}})
+    raw_resp = raw(gateway, "POST", "/v1/messages", messages_body(tools=[
+        {"type": "web_search_20250305", "name": "web_search", "max_uses": 5},
+        {"name": "Read", "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}}}}]))
+    assert raw_resp.status == 200, raw_resp
+    assert _tool_names(last_body(mock)) == ["Read"]
+
+
+def test_only_server_tools_omits_tools_and_choice(gateway, mock):
+    mock.script({"reply": {"type": "chat", "content": "ok"}})
+    raw_resp = raw(gateway, "POST", "/v1/messages", messages_body(
+        tools=[{"type": "web_search_20250305", "name": "web_search"}], tool_choice={"type": "auto", "disable_parallel_tool_use": True}))
+    assert raw_resp.status == 200, raw_resp
+    body = last_body(mock)
+    assert "tools" not in body and "tool_choice" not in body and "parallel_tool_calls" not in body
+
+
+def test_tool_result_with_image(gateway, mock):
+    mock.script({"reply": {"type": "chat", "content": "nice screenshot"}})
+    client(gateway).messages.create(model=MODEL, max_tokens=100, tools=[BASH_TOOL], messages=[
+        {"role": "user", "content": "shoot"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_S", "name": "Bash", "input": {"command": "shot"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_S", "content": [
+            {"type": "text", "text": "screenshot"},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBOR"}}]}]}])
+    msgs = last_body(mock)["messages"]
+    assert msgs[2] == {"role": "tool", "tool_call_id": "toolu_S", "content": "screenshot"}
+    assert msgs[3] == {"role": "user", "content": [{"type": "text", "text": "[image output of tool call toolu_S]"},
+                                                   {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBOR"}}]}
+
+
+def _chunk(delta, finish=None, usage=None):
+    obj = {"id": "gen-t", "object": "chat.completion.chunk", "created": 1, "model": "m",
+           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    if usage:
+        obj["usage"] = usage
+    return "data: " + json.dumps(obj)
+
+
+def _stream_final(gateway, mock, events):
+    mock.script({"match": {"stream": True}, "reply": {"type": "sse", "events": events + ["data: [DONE]"]}})
+    with client(gateway).messages.stream(model=MODEL, max_tokens=200, tools=[BASH_TOOL],
+                                         messages=[{"role": "user", "content": "x"}]) as s:
+        evs = list(s)
+        return evs, s.get_final_message()
+
+
+def test_streamed_reused_index_with_new_id_opens_new_block(gateway, mock):
+    evs, final = _stream_final(gateway, mock, [
+        _chunk({"role": "assistant", "content": ""}),
+        _chunk({"tool_calls": [{"index": 0, "id": "call_a", "type": "function", "function": {"name": "Read", "arguments": '{"p":1}'}}]}),
+        _chunk({"tool_calls": [{"index": 0, "id": "call_b", "type": "function", "function": {"name": "Grep", "arguments": '{"q":2}'}}]}),
+        _chunk({}, "tool_calls", {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7})])
+    assert [(b.id, b.name, b.input) for b in final.content] == [("call_a", "Read", {"p": 1}), ("call_b", "Grep", {"q": 2})]
+    assert [e.index for e in evs if e.type == "content_block_start"] == [0, 1]
+
+
+def test_streamed_arguments_before_name(gateway, mock):
+    evs, final = _stream_final(gateway, mock, [
+        _chunk({"role": "assistant", "content": ""}),
+        _chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"x":'}}]}),
+        _chunk({"tool_calls": [{"index": 0, "function": {"name": "Calc", "arguments": "1}"}}]}),
+        _chunk({}, "tool_calls")])
+    assert len(final.content) == 1
+    tu = final.content[0]
+    assert tu.type == "tool_use" and tu.name == "Calc" and tu.input == {"x": 1}
+    assert tu.id.startswith("toolu_")
+    assert "".join(e.delta.partial_json for e in evs if e.type == "content_block_delta") == '{"x":1}'
+
+
+def test_streamed_interleaved_parallel_fragments(gateway, mock):
+    evs, final = _stream_final(gateway, mock, [
+        _chunk({"role": "assistant", "content": ""}),
+        _chunk({"tool_calls": [{"index": 0, "id": "call_0", "type": "function", "function": {"name": "Read", "arguments": ""}}]}),
+        _chunk({"tool_calls": [{"index": 1, "id": "call_1", "type": "function", "function": {"name": "Grep", "arguments": ""}}]}),
+        _chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"file_path"'}}]}),
+        _chunk({"tool_calls": [{"index": 1, "function": {"arguments": '{"pattern"'}}]}),
+        _chunk({"tool_calls": [{"index": 0, "function": {"arguments": ': "/a"}'}}]}),
+        _chunk({"tool_calls": [{"index": 1, "function": {"arguments": ': "foo"}'}}]}),
+        _chunk({}, "tool_calls")])
+    assert [(b.id, b.name, b.input) for b in final.content] == [
+        ("call_0", "Read", {"file_path": "/a"}), ("call_1", "Grep", {"pattern": "foo"})]
+    assert [e.index for e in evs if e.type == "content_block_start"] == [0, 1]
+    assert final.stop_reason == "tool_use"
+
+
+def test_streamed_length_mid_tool_call(gateway, mock):
+    evs, final = _stream_final(gateway, mock, [
+        _chunk({"role": "assistant", "content": ""}),
+        _chunk({"tool_calls": [{"index": 0, "id": "call_x", "type": "function", "function": {"name": "Bash", "arguments": ""}}]}),
+        _chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"command": "ls -la /very/lo'}}]}),
+        _chunk({}, "length")])
+    assert final.stop_reason == "max_tokens"
+    deltas = [e.delta.partial_json for e in evs if e.type == "content_block_delta"]
+    assert "".join(deltas) == '{"command": "ls -la /very/lo'

@@ -5,9 +5,11 @@ import SwitchyardWire
 
 /// Messages and count_tokens: body, decode, route, pipeline, response.
 extension GatewayResponder {
-    func handleCall(_ request: Request, endpoint: Endpoint, snapshot: GatewaySnapshot, requestID: String, headers: HTTPFields) async throws -> Response {
+    func handleCall(_ request: Request, endpoint: Endpoint, snapshot: GatewaySnapshot, requestID: String, headers: HTTPFields,
+                    slot: AdmissionSlot) async throws -> Response {
         let limit = snapshot.config.server.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            slot.release()
             return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
         }
         var request = request
@@ -15,6 +17,7 @@ extension GatewayResponder {
         do {
             body = try await request.collectBody(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            slot.release()
             return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
         }
         let purpose: MessagesRequest.Purpose = endpoint == .countTokens ? .countTokens : .messages
@@ -36,19 +39,34 @@ extension GatewayResponder {
             bodyBytes: body.readableBytes, estimatedInputTokens: estimate, credential: Self.credential(request.headers),
             anthropicBeta: request.headers[.init("anthropic-beta")!], anthropicVersion: request.headers[.init("anthropic-version")!])
         let context = CallContext(requestID: requestID, generation: snapshot.generation, logger: logger)
+        // Streamed requests can run long: watch for the client going away to cancel the upstream.
+        let watch = call.isStream ? DisconnectWatch(request: request) : nil
         let reply: Reply
         do {
-            reply = try await snapshot.pipeline.handle(call, context: context)
-        } catch let error as GatewayError {
-            return Self.errorResponse(error, requestID: requestID, headers: headers)
+            if let watch {
+                let work = Task { try await snapshot.pipeline.handle(call, context: context) }
+                watch.onClose { work.cancel() }
+                reply = try await work.value
+            } else {
+                reply = try await snapshot.pipeline.handle(call, context: context)
+            }
         } catch {
-            logger.error("unexpected error", metadata: ["request_id": .string(requestID), "error": .string(String(describing: type(of: error)))])
-            return Self.errorResponse(.internalError("internal gateway error"), requestID: requestID, headers: headers)
+            await watch?.finish()
+            slot.release()
+            switch error {
+            case let error as GatewayError:
+                return Self.errorResponse(error, requestID: requestID, headers: headers)
+            case is CancellationError:
+                return Self.errorResponse(.invalidRequest("the client closed the connection"), requestID: requestID, headers: headers, close: true)
+            default:
+                logger.error("unexpected error", metadata: ["request_id": .string(requestID), "error": .string(String(describing: type(of: error)))])
+                return Self.errorResponse(.internalError("internal gateway error"), requestID: requestID, headers: headers)
+            }
         }
-        return Self.response(reply, request: request, stats: context.stats, headers: headers)
+        return await Self.response(reply, stats: context.stats, headers: headers, slot: slot, watch: watch)
     }
 
-    static func response(_ reply: Reply, request: Request, stats: CallStats, headers: HTTPFields) -> Response {
+    static func response(_ reply: Reply, stats: CallStats, headers: HTTPFields, slot: AdmissionSlot, watch: DisconnectWatch?) async -> Response {
         var fields = headers
         for (name, value) in reply.headers {
             if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
@@ -57,20 +75,24 @@ extension GatewayResponder {
         switch reply.body {
         case .bytes(let bytes):
             stats.markFirstByte()
+            await watch?.finish()
+            slot.release()
             return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         case .stream(let stream):
-            let requestForClose = request
+            watch?.onClose { stream.finish(.abandoned) }
             return Response(status: status, headers: fields, body: .init { writer in
                 var outcome = StreamOutcome.abandoned
-                defer { stream.finish(outcome) }
-                try await requestForClose.body.consumeWithCancellationOnInboundClose { _ in
+                do {
                     while let chunk = try await stream.next() {
                         try await writer.write(chunk)
                         stats.markFirstByte()
                     }
-                }
+                    if watch?.clientClosed != true { outcome = .completed }
+                } catch {}
+                stream.finish(outcome)
+                await watch?.finish()
+                slot.release()
                 try await writer.finish(nil)
-                outcome = .completed
             })
         }
     }

@@ -13,10 +13,12 @@ public struct GatewayResponder: HTTPResponder {
 
     let holder: SnapshotHolder
     let logger: Logger
+    let admission: AdmissionGate
 
-    public init(holder: SnapshotHolder, logger: Logger) {
+    public init(holder: SnapshotHolder, logger: Logger, admission: AdmissionGate) {
         self.holder = holder
         self.logger = logger
+        self.admission = admission
     }
 
     enum Endpoint: Equatable {
@@ -67,8 +69,20 @@ public struct GatewayResponder: HTTPResponder {
             let body = JSONWriter.encode(.object(["type": .string("model"), "id": .string(entry.id), "display_name": .string(entry.id),
                                                   "created_at": .string(ModelsCatalog.createdAt)]))
             return Self.json(200, body, headers: common)
+        case (.metrics, .get) where snapshot.config.server.metricsListen == nil:
+            return MetricsResponder.response()
         case (.messages, .post), (.countTokens, .post):
-            return try await handleCall(request, endpoint: endpoint, snapshot: snapshot, requestID: requestID, headers: common)
+            guard admission.enter() else {
+                return Self.errorResponse(.overloaded("the gateway is at its limit of \(admission.limit) requests in flight (server.max_connections); retry shortly"),
+                                          requestID: requestID, headers: common)
+            }
+            let slot = AdmissionSlot(gate: admission)
+            do {
+                return try await handleCall(request, endpoint: endpoint, snapshot: snapshot, requestID: requestID, headers: common, slot: slot)
+            } catch {
+                slot.release()
+                throw error
+            }
         default:
             return Self.errorResponse(.methodNotAllowed("method \(method.rawValue) is not allowed on \(Self.safePath(request.uri.path))"),
                                       requestID: requestID, headers: common)

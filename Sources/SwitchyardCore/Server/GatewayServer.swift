@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -58,10 +59,16 @@ public struct GatewayServer {
         let notifier = SystemdNotifier()
         let reloader = ConfigReloader(source: source, loader: loader, holder: holder, state: state, accessLog: accessLog, notifier: notifier, logger: logger)
         let portFile = options.portFile
+        let server = config.server
+        let readTimeout = TimeAmount.nanoseconds(server.readTimeout.nanoseconds)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout)],
+            idleTimeout: readTimeout,
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: server.maxHeaderBytes, maxHeaderListSize: server.maxHeaderBytes, maxHeaderFieldCount: 200))
         let app = Application(
-            responder: GatewayResponder(holder: holder, logger: logger),
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(config.server.readTimeout.components.seconds) + 60))),
-            configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: nil),
+            responder: GatewayResponder(holder: holder, logger: logger, admission: AdmissionGate(limit: server.maxConnections)),
+            server: .http1(configuration: http1),
+            configuration: .init(address: .hostname(server.host, port: server.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.server.port
                 if let portFile { try? String(port).write(toFile: portFile, atomically: true, encoding: .utf8) }
@@ -69,16 +76,21 @@ public struct GatewayServer {
                 notifier.notify("READY=1\nSTATUS=serving on \(config.server.host):\(port)")
             },
             logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: ClientShutdownService(clients: state.clients)),
-                .init(service: ReloadService(reloader: reloader)),
-                .init(service: app),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        try await group.run()
-        notifier.notify("STOPPING=1")
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ClientShutdownService(clients: state.clients)),
+            .init(service: ReloadService(reloader: reloader)),
+        ]
+        if let metrics = server.metricsListen {
+            services.append(.init(service: Application(
+                responder: MetricsResponder(), configuration: .init(address: .hostname(metrics.host, port: metrics.port), serverName: nil), logger: logger)))
+        }
+        services.append(.init(service: app))
+        // Listed last, so it hears the shutdown signal first: it starts the grace timer that ends
+        // streams still open when `shutdown_grace` runs out, then lets the server drain.
+        services.append(.init(service: DrainService(grace: server.shutdownGrace, notifier: notifier, logger: logger)))
+        var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfig.maximumGracefulShutdownDuration = server.shutdownGrace + .seconds(5)
+        try await ServiceGroup(configuration: groupConfig).run()
     }
 
     static func warnAboutMissingKeys(_ config: GatewayConfig, logger: Logger) {

@@ -32,6 +32,11 @@ public struct AccessLogStage: Stage {
             if error.status >= 500 {
                 context.logger.warning("request failed", metadata: ["request_id": .string(context.requestID), "error": .string(error.message)])
             }
+        } catch is CancellationError {
+            // The client went away before the reply started (499, as nginx logs it).
+            stats.errorType = "client_disconnected"
+            write(call: call, status: 499, stats: stats, context: context)
+            throw CancellationError()
         }
         switch reply.body {
         case .bytes:
@@ -51,6 +56,12 @@ public struct AccessLogStage: Stage {
         let latency = now &- stats.startNanos
         let upstream = stats.upstreamNanos
         let usage = stats.usage
+        if call.endpoint == .messages {
+            Metrics.shared.request(
+                route: stats.route ?? "", target: stats.target ?? "", status: status, user: stats.user ?? "anonymous",
+                durationNanos: latency, ttfbNanos: stats.firstByteNanos, inputTokens: usage?.totalInputTokens, outputTokens: usage?.outputTokens)
+            if let target = stats.target, upstream > 0 { Metrics.shared.upstreamWait(target: target, nanos: upstream) }
+        }
         var o = JSONObject()
         o.append("time", .string(Self.timestamp()))
         o.append("request_id", .string(context.requestID))
@@ -67,7 +78,9 @@ public struct AccessLogStage: Stage {
         o.append("ttfb_ms", stats.firstByteNanos.map { .double(Self.ms($0)) } ?? .null)
         o.append("input_tokens", usage.map { .int(Int64($0.totalInputTokens)) } ?? .null)
         o.append("output_tokens", usage.map { .int(Int64($0.outputTokens)) } ?? .null)
-        o.append("overhead_ms", .double(Self.ms(latency > upstream ? latency - upstream : 0)))
+        // Time not spent waiting on the upstream; unknown when the client left mid-request.
+        let overhead: JSONValue = stats.errorType == "client_disconnected" ? .null : .double(Self.ms(latency > upstream ? latency - upstream : 0))
+        o.append("overhead_ms", overhead)
         if verbose, let request = try? call.parsed() {
             let body = JSONWriter.encode(.object(request.raw))
             o.append("request_body", .string(String(decoding: body.prefix(Self.verboseBodyLimit), as: UTF8.self)))

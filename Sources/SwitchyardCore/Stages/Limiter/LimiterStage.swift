@@ -32,6 +32,7 @@ public struct LimiterStage: Stage {
         do {
             ticket = try state.admit(scopes, tokens: reserve, now: clock())
         } catch {
+            Metrics.shared.limiterRejection(user: context.user?.name ?? "anonymous", route: call.route?.name ?? "", limit: error.limit)
             let seconds = Int((error.retryAfterNanos + 999_999_999) / 1_000_000_000)
             throw GatewayError.rateLimited("rate limit exceeded: \(error.limit) limit of \(error.scope); retry in \(seconds)s",
                                            retryAfterSeconds: max(seconds, 1), headers: error.headers)

@@ -50,10 +50,12 @@ public struct MapperStage: Stage {
                     context.stats.recordAttempt("\(target.label) \(reply.status)")
                     return reply
                 } catch let error as GatewayError {
+                    if Task.isCancelled { throw CancellationError() }  // the client went away: no fallback
                     guard let failure = error.upstreamFailure else { throw error }
                     context.stats.recordAttempt("\(target.label) \(failure.downstream.status) \(failure.kind.rawValue)")
                     lastError = error
                     guard policy.on.contains(failure.fallbackKind) else { throw error }
+                    Metrics.shared.fallbackAttempt(route: route.name, target: target.label, reason: failure.fallbackKind.rawValue)
                     if attempt < policy.retriesPerTarget, let wait = retryWait(failure, attempt: attempt) {
                         attempt += 1
                         try await Task.sleep(nanoseconds: wait)

@@ -1,9 +1,10 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import SwitchyardWire
 
 /// Relays an Anthropic-native upstream's reply untranslated. A stream is passed through chunk by
-/// chunk; one that ends without `message_stop` gets a terminal `event: error`, never a silent
-/// truncation. Usage is read from the events for logs and limits.
+/// chunk through a `StreamPump`; one that ends without `message_stop` gets a terminal
+/// `event: error`, never a silent truncation. Usage is read from the events for logs and limits.
 enum AnthropicPassthroughRelay {
     static func start(raw: Reply, stats: CallStats, target: String) async throws -> Reply {
         guard case .stream(let upstream) = raw.body else { throw GatewayError.internalError("transport returned no stream") }
@@ -22,28 +23,32 @@ enum AnthropicPassthroughRelay {
         stats.stream = true
         let watcher = PassthroughWatcher()
         watcher.observe(first)
-        let box = FirstChunkBox(first)
-        let stream = ReplyStream(next: {
-            if let chunk = box.take() { return chunk }
-            if watcher.ended { return nil }
-            do {
-                if let chunk = try await upstream.next() {
+        let pump = StreamPump(initial: Array(first.readableBytesView)) { pump in
+            while true {
+                do {
+                    guard let chunk = try await upstream.next() else {
+                        if !watcher.sawMessageStop {
+                            watcher.failed = true
+                            await pump.push(ErrorEnvelope.sseEvent(type: .api, message: "upstream stream ended before completion"))
+                        }
+                        return
+                    }
                     watcher.observe(chunk)
-                    return chunk
+                    await pump.push(Array(chunk.readableBytesView))
+                } catch let failure as UpstreamFailure {
+                    watcher.failed = true
+                    await pump.push(ErrorEnvelope.sseEvent(type: failure.downstream.type, message: failure.message))
+                    return
+                } catch {
+                    return
                 }
-                guard watcher.sawMessageStop else {
-                    watcher.ended = true
-                    return ByteBuffer(bytes: ErrorEnvelope.sseEvent(type: .api, message: "upstream stream ended before completion"))
-                }
-                return nil
-            } catch let failure as UpstreamFailure {
-                watcher.ended = true
-                let mapped = failure.downstream
-                return ByteBuffer(bytes: ErrorEnvelope.sseEvent(type: mapped.type, message: failure.message))
             }
-        }) { outcome in
+        }
+        let stream = ReplyStream(next: { await pump.next() }) { outcome in
+            if outcome == .abandoned { pump.cancel() }
             upstream.finish(outcome)
             stats.usage = watcher.usage
+            if watcher.failed { stats.errorType = "api_error" } else if outcome == .abandoned { stats.errorType = "client_disconnected" }
         }
         return Reply(status: 200, headers: SSEHeaders.all, body: .stream(stream))
     }
@@ -57,44 +62,43 @@ enum AnthropicPassthroughRelay {
     }
 }
 
-/// Holds the first chunk until the server pulls it.
-final class FirstChunkBox: @unchecked Sendable {
-    private var chunk: ByteBuffer?
-    init(_ chunk: ByteBuffer) { self.chunk = chunk }
-    func take() -> ByteBuffer? {
-        defer { chunk = nil }
-        return chunk
-    }
-}
-
-/// Watches passthrough SSE lines for `message_stop` and usage.
+/// Watches passthrough SSE lines for `message_stop` and usage (producer task only, then read
+/// once at the end).
 final class PassthroughWatcher: @unchecked Sendable {
+    private let lock = NIOLock()
     private var splitter = SSELineSplitter(maxLineBytes: 16 << 20)
-    var sawMessageStop = false
-    var ended = false
-    var usage = Usage()
+    private var _sawMessageStop = false
+    private var _failed = false
+    private var _usage = Usage()
+
+    var sawMessageStop: Bool { lock.withLock { _sawMessageStop } }
+    var usage: Usage { lock.withLock { _usage } }
+    var failed: Bool {
+        get { lock.withLock { _failed } }
+        set { lock.withLock { _failed = newValue } }
+    }
 
     func observe(_ chunk: ByteBuffer) {
-        chunk.withUnsafeReadableBytes { raw in
-            try? splitter.feed(raw) { line in
-                guard line.count > 6, line.starts(with: "data:".utf8) else { return }
-                guard let json = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: line[5...])) else { return }
-                switch json["type"]?.stringValue {
-                case "message_stop": sawMessageStop = true
-                case "message_start":
-                    if let u = json["message"]?["usage"] { merge(u) }
-                case "message_delta":
-                    if let u = json["usage"] { merge(u) }
-                default: break
+        lock.withLock {
+            chunk.withUnsafeReadableBytes { raw in
+                try? splitter.feed(raw) { line in
+                    guard line.count > 6, line.starts(with: "data:".utf8) else { return }
+                    guard let json = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: line[5...])) else { return }
+                    switch json["type"]?.stringValue {
+                    case "message_stop": _sawMessageStop = true
+                    case "message_start": if let u = json["message"]?["usage"] { merge(u) }
+                    case "message_delta": if let u = json["usage"] { merge(u) }
+                    default: break
+                    }
                 }
             }
         }
     }
 
     private func merge(_ u: JSONValue) {
-        if let v = u["input_tokens"]?.intValue { usage.inputTokens = Int(v) }
-        if let v = u["output_tokens"]?.intValue { usage.outputTokens = Int(v) }
-        if let v = u["cache_read_input_tokens"]?.intValue { usage.cacheReadInputTokens = Int(v) }
-        if let v = u["cache_creation_input_tokens"]?.intValue { usage.cacheCreationInputTokens = Int(v) }
+        if let v = u["input_tokens"]?.intValue { _usage.inputTokens = Int(v) }
+        if let v = u["output_tokens"]?.intValue { _usage.outputTokens = Int(v) }
+        if let v = u["cache_read_input_tokens"]?.intValue { _usage.cacheReadInputTokens = Int(v) }
+        if let v = u["cache_creation_input_tokens"]?.intValue { _usage.cacheCreationInputTokens = Int(v) }
     }
 }

@@ -3,56 +3,74 @@ import NIOCore
 import SwitchyardWire
 
 /// Drives a `ChatStreamTranslator` over an upstream SSE body: reads until the first Anthropic
-/// event is ready (failures before that are thrown for the mapper), then hands the server a
-/// stream that translates each upstream chunk as the client pulls it. One consumer task pulls,
-/// so the state needs no locking beyond what `Sendable` demands.
+/// event is ready (failures before that are thrown for the mapper to fall back), then hands the
+/// rest to a `StreamPump` whose producer translates each upstream chunk as it arrives.
 enum ChatStreamRelay {
     static func start(raw: Reply, context: ResponseContext, stats: CallStats, target: String) async throws -> Reply {
         guard case .stream(let upstream) = raw.body else { throw GatewayError.internalError("transport returned no stream") }
-        let state = RelayState(translator: ChatStreamTranslator(context: context), upstream: upstream)
+        var translator = ChatStreamTranslator(context: context)
         do {
-            try await state.fillUntilCommitted()
+            try await fillUntilCommitted(&translator, upstream: upstream)
         } catch let failure as UpstreamFailure {
             upstream.finish(.abandoned)
             throw GatewayError.upstream(failure, target: target)
+        } catch {
+            upstream.finish(.abandoned)
+            throw error
         }
         stats.stream = true
-        let stream = ReplyStream(next: { try await state.next(stats: stats) }) { outcome in
+        let result = RelayResult(usage: translator.finalUsage)
+        let initial = translator.takeOutput()
+        let pump = StreamPump(initial: initial) { [translator] pump in
+            var translator = translator
+            await relay(&translator, upstream: upstream, pump: pump, result: result)
+        }
+        let stream = ReplyStream(next: { await pump.next() }) { outcome in
+            if outcome == .abandoned { pump.cancel() }
             upstream.finish(outcome)
-            let final = state.finalState()
+            let final = result.snapshot()
             stats.usage = final.usage
-            if let failure = final.failure { stats.errorType = failure.downstream.type.rawValue }
-            else if outcome == .abandoned { stats.errorType = "client_disconnected" }
+            if let failure = final.failure {
+                stats.errorType = failure.downstream.type.rawValue
+            } else if outcome == .abandoned || !final.complete {
+                stats.errorType = stats.errorType ?? "client_disconnected"
+            }
         }
         return Reply(status: 200, headers: SSEHeaders.all, body: .stream(stream))
     }
-}
 
-/// The translator and the upstream stream of one relay.
-final class RelayState: @unchecked Sendable {
-    private let lock = NIOLock()
-    private var translator: ChatStreamTranslator
-    private let upstream: ReplyStream
-    private var pending: [UInt8] = []
-
-    init(translator: ChatStreamTranslator, upstream: ReplyStream) {
-        self.translator = translator
-        self.upstream = upstream
-    }
-
-    /// Reads upstream chunks until the translator commits; throws the failure if it cannot.
-    func fillUntilCommitted() async throws {
+    /// Reads until the translator has committed (produced message_start), or throws.
+    static func fillUntilCommitted(_ translator: inout ChatStreamTranslator, upstream: ReplyStream) async throws {
         while !translator.committed {
             guard let chunk = try await upstream.next() else {
                 try translator.finishInput()
                 break
             }
-            try feed(chunk)
+            try feed(&translator, chunk)
         }
-        pending = translator.takeOutput()
     }
 
-    private func feed(_ chunk: ByteBuffer) throws(UpstreamFailure) {
+    /// The producer: upstream chunks in, translated events out, until the translator finishes.
+    static func relay(_ translator: inout ChatStreamTranslator, upstream: ReplyStream, pump: StreamPump, result: RelayResult) async {
+        while !translator.isFinished {
+            do {
+                if let chunk = try await upstream.next() {
+                    try? feed(&translator, chunk)  // after commit, failures become error events
+                } else {
+                    try? translator.finishInput()
+                }
+            } catch let failure as UpstreamFailure {
+                try? translator.fail(failure)
+            } catch {
+                if Task.isCancelled { break }
+                try? translator.fail(UpstreamFailure(kind: .connectError, message: "upstream connection failed mid-stream"))
+            }
+            result.update(usage: translator.finalUsage, failure: translator.failure, complete: translator.state == .finished)
+            await pump.push(translator.takeOutput())
+        }
+    }
+
+    static func feed(_ translator: inout ChatStreamTranslator, _ chunk: ByteBuffer) throws(UpstreamFailure) {
         var failure: UpstreamFailure?
         let now = MonotonicClock.nanos()
         chunk.withUnsafeReadableBytes { raw in
@@ -60,34 +78,21 @@ final class RelayState: @unchecked Sendable {
         }
         if let failure { throw failure }
     }
+}
 
-    /// The next translated bytes for the client, or nil at the end.
-    func next(stats: CallStats) async throws -> ByteBuffer? {
-        while true {
-            if !pending.isEmpty {
-                let out = ByteBuffer(bytes: pending)
-                pending.removeAll(keepingCapacity: true)
-                return out
-            }
-            if translator.isFinished { return nil }
-            do {
-                if let chunk = try await upstream.next() {
-                    try? feed(chunk)  // after commit the translator writes failures as events
-                } else {
-                    try? translator.finishInput()
-                }
-            } catch let failure as UpstreamFailure {
-                try? translator.fail(failure)
-            } catch is CancellationError {
-                try? translator.fail(UpstreamFailure(kind: .serverError, upstreamStatus: 503, message: "the gateway stopped the stream"))
-            } catch {
-                try? translator.fail(UpstreamFailure(kind: .connectError, message: "upstream connection failed mid-stream"))
-            }
-            pending = translator.takeOutput()
-        }
+/// What the producer learned, read when the reply ends (for the access log and limits).
+final class RelayResult: Sendable {
+    private let box: NIOLockedValueBox<(usage: Usage, failure: UpstreamFailure?, complete: Bool)>
+
+    init(usage: Usage) {
+        box = NIOLockedValueBox((usage, nil, false))
     }
 
-    func finalState() -> (usage: Usage, failure: UpstreamFailure?) {
-        (translator.finalUsage, translator.failure)
+    func update(usage: Usage, failure: UpstreamFailure?, complete: Bool) {
+        box.withLockedValue { $0 = (usage, failure, complete) }
+    }
+
+    func snapshot() -> (usage: Usage, failure: UpstreamFailure?, complete: Bool) {
+        box.withLockedValue { $0 }
     }
 }

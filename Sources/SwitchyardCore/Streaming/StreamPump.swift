@@ -1,0 +1,158 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Decouples reading the upstream from writing to the client for one streamed reply.
+///
+/// A producer task reads and translates the upstream and `push`es bytes; the server's writer
+/// pulls them with `next()`. The buffer between them is bounded (`highWater`): a client that
+/// stops reading stops the producer, which stops reading the upstream (back-pressure, not memory
+/// growth). Because the writer waits on the pump rather than on the upstream, the pump can wake it
+/// for a keep-alive `ping` during long upstream silence, and end it with an error event when the
+/// gateway shuts down, and a client that goes away cancels the producer — and with it the
+/// upstream request — at once.
+public final class StreamPump: @unchecked Sendable {
+    static let highWater = 256 << 10
+
+    private let lock = NIOLock()
+    private var buffer: [UInt8] = []
+    private var closed = false
+    private var consumer: CheckedContinuation<Void, Never>?
+    private var producer: CheckedContinuation<Void, Never>?
+    private var lastOutputNanos: UInt64
+    private var task: Task<Void, Never>?
+    let id: Int
+
+    /// Starts `produce` in its own task; it must `push` its output and `close()` at the end.
+    public init(initial: [UInt8], produce: @escaping @Sendable (StreamPump) async -> Void) {
+        buffer = initial
+        lastOutputNanos = MonotonicClock.nanos()
+        id = StreamRegistry.shared.nextID()
+        StreamRegistry.shared.register(self)
+        task = Task { [self] in
+            await produce(self)
+            close()
+        }
+    }
+
+    // MARK: Producer side
+
+    /// Appends output; waits while the client is behind by more than `highWater` bytes.
+    public func push(_ bytes: [UInt8]) async {
+        guard !bytes.isEmpty else { return }
+        let mustWait: Bool = lock.withLock {
+            guard !closed else { return false }
+            buffer.append(contentsOf: bytes)
+            lastOutputNanos = MonotonicClock.nanos()
+            resumeConsumer()
+            return buffer.count > Self.highWater
+        }
+        guard mustWait else { return }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let ready: Bool = lock.withLock {
+                    if closed || buffer.count <= Self.highWater || Task.isCancelled { return true }
+                    producer = c
+                    return false
+                }
+                if ready { c.resume() }
+            }
+        } onCancel: {
+            lock.withLock {
+                producer?.resume()
+                producer = nil
+            }
+        }
+    }
+
+    /// No more output after what is buffered.
+    public func close() {
+        lock.withLock {
+            closed = true
+            resumeConsumer()
+            producer?.resume()
+            producer = nil
+        }
+        StreamRegistry.shared.unregister(id)
+    }
+
+    // MARK: Consumer side
+
+    /// The next bytes for the client, or nil at the end. Cancelling the caller (client gone)
+    /// cancels the producer.
+    public func next() async -> ByteBuffer? {
+        while true {
+            let out: (bytes: [UInt8]?, done: Bool) = lock.withLock {
+                if !buffer.isEmpty {
+                    let b = buffer
+                    buffer.removeAll(keepingCapacity: true)
+                    producer?.resume()
+                    producer = nil
+                    return (b, false)
+                }
+                return (nil, closed)
+            }
+            if let bytes = out.bytes { return ByteBuffer(bytes: bytes) }
+            if out.done { return nil }
+            if Task.isCancelled {
+                cancel()
+                return nil
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let ready: Bool = lock.withLock {
+                        if !buffer.isEmpty || closed { return true }
+                        consumer = c
+                        return false
+                    }
+                    if ready { c.resume() }
+                }
+            } onCancel: {
+                lock.withLock { resumeConsumer() }
+            }
+        }
+    }
+
+    /// Stops the producer (client gone, reply abandoned).
+    public func cancel() {
+        task?.cancel()
+        lock.withLock {
+            closed = true
+            buffer.removeAll()
+            resumeConsumer()
+            producer?.resume()
+            producer = nil
+        }
+        StreamRegistry.shared.unregister(id)
+    }
+
+    // MARK: Keep-alive and shutdown
+
+    /// Adds `ping` bytes when the client has been waiting longer than `idleNanos`.
+    func keepAlive(now: UInt64, idleNanos: UInt64, ping: [UInt8]) {
+        lock.withLock {
+            guard !closed, consumer != nil, buffer.isEmpty, now &- lastOutputNanos >= idleNanos else { return }
+            buffer = ping
+            lastOutputNanos = now
+            resumeConsumer()
+        }
+    }
+
+    /// Ends the reply with `final` (an error event) and stops the producer: gateway shutdown.
+    func abort(with final: [UInt8]) {
+        task?.cancel()
+        lock.withLock {
+            guard !closed else { return }
+            buffer.append(contentsOf: final)
+            closed = true
+            resumeConsumer()
+            producer?.resume()
+            producer = nil
+        }
+        StreamRegistry.shared.unregister(id)
+    }
+
+    private func resumeConsumer() {
+        consumer?.resume()
+        consumer = nil
+    }
+}
