@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 
-from claude_runner import (chat_requests, claude, cli_gateway, message_posts, requires_claude, sse_events,  # noqa: F401
+from claude_runner import (CLI_USER, chat_requests, claude, cli_gateway, message_posts, requires_claude, sse_events,  # noqa: F401
                            tap)
 
 pytestmark = requires_claude
@@ -175,6 +175,31 @@ def test_unsigned_reasoning_in_history(dialect, claude, cli_gateway, mock):
         assert "reasoning" not in assistant and "reasoning_details" not in assistant, assistant
 
 
+@pytest.mark.parametrize("dialect,tool_id", [
+    ("openrouter", "functions.Bash:0"),             # Kimi-style id: any non-empty id is accepted, kept as is
+    ("openai", "call_" + "k" * 50),                 # over OpenAI's 40-char limit: shortened, pairs kept
+], ids=["kimi-style-id", "long-id-openai"])
+def test_upstream_tool_ids_round_trip(dialect, tool_id, claude, cli_gateway, mock):
+    gw = cli_gateway(dialect=dialect)
+    mock.script([tool_turn([{"id": tool_id, "name": "Bash", "arguments": json.dumps({"command": "echo ids", "description": "Echo"})}]),
+                 final_turn("Ids are fine.")])
+
+    run = claude.run(gw.base_url, "Run the echo.")
+
+    assert not run.is_error and run.result_text == "Ids are fine.", run.describe()
+    assert [b["id"] for b in run.assistant_blocks() if b["type"] == "tool_use"] == [tool_id]
+    assert [r["tool_use_id"] for r in run.tool_results()] == [tool_id]
+    msgs = follow_up(mock)["messages"]
+    (assistant,) = [m for m in msgs if m["role"] == "assistant"]
+    (tool,) = [m for m in msgs if m["role"] == "tool"]
+    sent_id = assistant["tool_calls"][0]["id"]
+    assert tool["tool_call_id"] == sent_id and tool["content"].startswith("ids")
+    if dialect == "openrouter":
+        assert sent_id == tool_id
+    else:
+        assert len(sent_id) <= 40, sent_id
+
+
 def big_text(size: int) -> tuple[str, list[str]]:
     lines, total, i = [], 0, 0
     while total < size:
@@ -191,8 +216,9 @@ def count_tokens_exchanges(proxy) -> list[dict]:
 
 def test_large_file_read_is_sized_by_count_tokens(claude, cli_gateway, mock, tap):
     """A ~200 KB file (under the Read tool's 256 KB limit but over its token cap): the CLI asks
-    count_tokens, and the gateway's estimate decides how much of the file the tool returns."""
-    gw = cli_gateway()
+    count_tokens (with its credential; tokens-mode gateway), and the gateway's estimate decides how
+    much of the file the tool returns."""
+    gw = cli_gateway(token_auth=True)
     proxy = tap(gw.base_url)
     text, lines = big_text(200_000)
     big = claude.cwd / "big.txt"
@@ -212,7 +238,8 @@ def test_large_file_read_is_sized_by_count_tokens(claude, cli_gateway, mock, tap
         # translation-spec §6: within a factor of 2 of utf8 bytes / 4
         assert request_bytes / 8 <= answer <= request_bytes / 2, (answer, request_bytes)
     logged = [e for e in gw.access_log() if e["endpoint"] == "count_tokens"]
-    assert len(logged) == len(counts) and all(e["status"] == 200 for e in logged), gw.access_log()
+    assert len(logged) == len(counts), gw.access_log()
+    assert all(e["status"] == 200 and e["user"] == CLI_USER for e in logged), logged
 
     # the CLI trimmed the file to its token cap based on that estimate, and the run went on
     (result,) = [e["tool_use_result"] for e in run.of_type("user") if isinstance(e.get("tool_use_result"), dict)]

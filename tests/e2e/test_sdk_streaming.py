@@ -325,3 +325,41 @@ def test_sdk_client_reuse_across_streams(gateway, mock):
         except anthropic.APIConnectionError as e:
             failures.append((i, repr(e.__cause__)))
     assert failures == []
+
+
+def test_max_tokens_zero_streamed_answered_locally(gateway, mock):
+    with client(gateway).messages.stream(model=MODEL, max_tokens=0, messages=[{"role": "user", "content": "prewarm"}]) as s:
+        final = s.get_final_message()
+    assert mock.requests() == []
+    assert final.content == []
+    assert final.stop_reason == "max_tokens"
+    assert final.usage.output_tokens == 0
+
+
+def test_streamed_thinking_and_tool_call_round_trip(gateway, mock):
+    """A streamed thinking+tool_use answer, sent back by the SDK user as history, reaches OpenRouter
+    as reasoning_details with the original signature, next to the tool call and its result."""
+    mock.script([
+        {"match": {"stream": True, "has_tool_messages": False},
+         "reply": {"type": "chat", "reasoning": "I should check the weather.", "reasoning_signature": "EqQBround",
+                   "tool_calls": [{"id": "toolu_rt", "name": "weather", "arguments": '{"location": "Florence"}'}]}},
+        {"match": {"stream": True, "has_tool_messages": True}, "reply": {"type": "chat", "content": "Sunny."}},
+    ])
+    tools = [{"name": "weather", "input_schema": {"type": "object", "properties": {"location": {"type": "string"}}}}]
+    thinking = {"type": "enabled", "budget_tokens": 1024}
+    with client(gateway).messages.stream(model=MODEL, max_tokens=2048, thinking=thinking, tools=tools,
+                                         messages=[{"role": "user", "content": "Weather?"}]) as s:
+        first = s.get_final_message()
+    assert [b.type for b in first.content] == ["thinking", "tool_use"]
+    history = [{"role": "user", "content": "Weather?"},
+               {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+               {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_rt", "content": "sunny, 25C"}]}]
+    with client(gateway).messages.stream(model=MODEL, max_tokens=2048, thinking=thinking, tools=tools, messages=history) as s:
+        assert s.get_final_message().content[-1].text == "Sunny."
+    msgs = last_body(mock)["messages"]
+    assistant = msgs[1]
+    assert assistant["reasoning_details"] == [{"type": "reasoning.text", "text": "I should check the weather.",
+                                               "signature": "EqQBround", "format": "anthropic-claude-v1", "index": 0}]
+    assert assistant["reasoning"] == "I should check the weather."
+    assert assistant["tool_calls"][0]["id"] == "toolu_rt"
+    assert msgs[2] == {"role": "tool", "tool_call_id": "toolu_rt", "content": "sunny, 25C"}

@@ -204,3 +204,15 @@ def test_concurrent_slot_released_on_client_disconnect(gateway_factory, mock, up
     after = _admitted_eventually(gw, ALICE)
     assert after.status == 200, after
     assert after.json()["content"][0]["text"] == "fast"
+
+
+def test_limiter_rejection_in_access_log(gateway_factory, mock):
+    gw = gateway_factory(limits_config(mock, alice_limits={"rpm": 1}))
+    mock.script({"times": -1, "reply": {"type": "chat", "content": "ok"}})
+    assert raw(gw, "POST", "/v1/messages", messages_body(), {"x-api-key": ALICE}).status == 200
+    assert raw(gw, "POST", "/v1/messages", messages_body(), {"x-api-key": ALICE}).status == 429
+    entries = [e for e in gw.access_log() if e.get("endpoint") == "messages"]
+    assert [(e["user"], e["status"]) for e in entries] == [("alice", 200), ("alice", 429)]
+    assert entries[1]["error_type"] == "rate_limit_error"
+    assert entries[1]["attempts"] == []
+    assert len(mock.requests()) == 1

@@ -213,3 +213,42 @@ def test_200_concurrent_streams_half_reset(mock, gateway_factory):
         after = list(pool.map(lambda i: rk.classify(rk.post_messages(gw.port, f"FINE after {i}", stream=bool(i % 2), timeout=10), bool(i % 2)), range(40)))
     assert all(o.kind == "success" for o in after), [o for o in after if o.kind != "success"][:3]
     assert_recovers(gw, mock, "200 concurrent")
+
+
+# --------------------------------------------------------------------------- first byte / connect
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+@pytest.mark.parametrize("stream", [False, True], ids=["nonstream", "stream"])
+def test_first_byte_timeout(kind, stream, mock, gateway_factory):
+    """The upstream accepts the request but never sends a status line: 504 timeout_error after first_byte."""
+    gw = gateway_factory(fault_config(mock))
+    reply = {"type": "chat", "content": "too late"} if kind == "openai" else {"type": "anthropic", "content": "too late"}
+    mock.script([{"match": {"last_user_contains": "SLOWSTART"}, "times": 1, "reply": {**reply, "delay_before_ms": 8000}}])
+    model = "claude-native-1" if kind == "anthropic" else "claude-sonnet-4-5"
+    resp = rk.post_messages(gw.port, "SLOWSTART", stream=stream, model=model, timeout=BOUND_S)
+    out = rk.classify(resp, stream)
+    assert out.kind == "http_error", f"{out} {resp.short()}"
+    assert resp.status == 504 and rk.error_type(resp) == "timeout_error", resp.short()
+    assert FIRST_BYTE_S * 0.8 <= resp.elapsed < FIRST_BYTE_S + 3, f"answered after {resp.elapsed:.2f}s (first_byte {FIRST_BYTE_S}s)"
+    assert_recovers(gw, mock, f"first_byte timeout {kind}")
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["nonstream", "stream"])
+def test_upstream_refuses_connections(stream, mock, gateway_factory):
+    """Nothing listens on the upstream port: a quick 529 overloaded_error (connect error), not a hang."""
+    import socket as _s
+    probe = _s.socket()
+    probe.bind(("127.0.0.1", 0))
+    dead_port = probe.getsockname()[1]
+    probe.close()
+    cfg = fault_config(mock)
+    cfg["providers"]["dead"] = {"kind": "openai", "base_url": f"http://127.0.0.1:{dead_port}/v1", "api_key": "sk-dead",
+                                "timeouts": {"connect": "1s", "first_byte": "2s", "idle": "1s"}}
+    cfg["routes"].insert(0, {"name": "dead", "match": {"models": ["dead-*"]}, "targets": [{"provider": "dead", "model": "x"}]})
+    gw = gateway_factory(cfg)
+    for _ in range(3):
+        resp = rk.post_messages(gw.port, "to nowhere", stream=stream, model="dead-1", timeout=BOUND_S)
+        out = rk.classify(resp, stream)
+        assert out.kind == "http_error" and resp.status == 529 and rk.error_type(resp) == "overloaded_error", resp.short()
+        assert resp.elapsed < 3, resp.short()
+    assert_recovers(gw, mock, "refused upstream")
