@@ -1,33 +1,22 @@
-import Hummingbird
 import NIOConcurrencyHelpers
 
 /// Notices a client closing its connection while a streamed request is in progress — while the
 /// upstream is still thinking, or mid-stream — and runs the registered cancellation at once, so
-/// the upstream request is cancelled and limiter slots are released.
-///
-/// It reads the connection's inbound side in a task of its own for as long as the request lives
-/// (Hummingbird's inbound-close handler; afterwards the connection is closed, as Hummingbird does
-/// for every request that uses it). `finish()` must be awaited before the response completes.
+/// the upstream request is cancelled and limiter slots are released. Fed by
+/// `ConnectionCloseDetector`; the connection stays usable for keep-alive.
 final class DisconnectWatch: Sendable {
     private struct State {
         var closed = false
+        var finished = false
         var onClose: (@Sendable () -> Void)?
-        var done = false
-        var waiter: CheckedContinuation<Void, Never>?
     }
 
     private let state = NIOLockedValueBox(State())
-    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let connection: ObjectIdentifier
 
-    init(request: Request) {
-        let t = Task { [self] in
-            _ = try? await request.body.consumeWithInboundCloseHandler { _ in
-                await self.untilFinished()
-            } onInboundClosed: {
-                self.fire()
-            }
-        }
-        task.withLockedValue { $0 = t }
+    init(connection: ObjectIdentifier) {
+        self.connection = connection
+        ConnectionRegistry.shared.listen(connection) { [weak self] in self?.fire() }
     }
 
     /// Sets what to run when the client goes away (runs at once if it already has).
@@ -44,6 +33,7 @@ final class DisconnectWatch: Sendable {
 
     private func fire() {
         let action = state.withLockedValue { s -> (@Sendable () -> Void)? in
+            guard !s.finished else { return nil }
             s.closed = true
             defer { s.onClose = nil }
             return s.onClose
@@ -51,26 +41,12 @@ final class DisconnectWatch: Sendable {
         action?()
     }
 
-    private func untilFinished() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let now = state.withLockedValue { s -> Bool in
-                if s.done { return true }
-                s.waiter = c
-                return false
-            }
-            if now { c.resume() }
-        }
-    }
-
-    /// Stops watching and waits until the inbound side is no longer read.
-    func finish() async {
-        let waiter = state.withLockedValue { s -> CheckedContinuation<Void, Never>? in
-            s.done = true
+    /// Stops watching (the response is complete).
+    func finish() {
+        state.withLockedValue { s in
+            s.finished = true
             s.onClose = nil
-            defer { s.waiter = nil }
-            return s.waiter
         }
-        waiter?.resume()
-        await task.withLockedValue { $0 }?.value
+        ConnectionRegistry.shared.stopListening(connection)
     }
 }

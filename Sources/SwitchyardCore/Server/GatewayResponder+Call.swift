@@ -6,7 +6,7 @@ import SwitchyardWire
 /// Messages and count_tokens: body, decode, route, pipeline, response.
 extension GatewayResponder {
     func handleCall(_ request: Request, endpoint: Endpoint, snapshot: GatewaySnapshot, requestID: String, headers: HTTPFields,
-                    slot: AdmissionSlot) async throws -> Response {
+                    slot: AdmissionSlot, connection: ObjectIdentifier) async throws -> Response {
         let limit = snapshot.config.server.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             slot.release()
@@ -40,7 +40,7 @@ extension GatewayResponder {
             anthropicBeta: request.headers[.init("anthropic-beta")!], anthropicVersion: request.headers[.init("anthropic-version")!])
         let context = CallContext(requestID: requestID, generation: snapshot.generation, logger: logger)
         // Streamed requests can run long: watch for the client going away to cancel the upstream.
-        let watch = call.isStream ? DisconnectWatch(request: request) : nil
+        let watch = call.isStream ? DisconnectWatch(connection: connection) : nil
         let reply: Reply
         do {
             if let watch {
@@ -51,7 +51,7 @@ extension GatewayResponder {
                 reply = try await snapshot.pipeline.handle(call, context: context)
             }
         } catch {
-            await watch?.finish()
+            watch?.finish()
             slot.release()
             switch error {
             case let error as GatewayError:
@@ -63,10 +63,10 @@ extension GatewayResponder {
                 return Self.errorResponse(.internalError("internal gateway error"), requestID: requestID, headers: headers)
             }
         }
-        return await Self.response(reply, stats: context.stats, headers: headers, slot: slot, watch: watch)
+        return Self.response(reply, stats: context.stats, headers: headers, slot: slot, watch: watch)
     }
 
-    static func response(_ reply: Reply, stats: CallStats, headers: HTTPFields, slot: AdmissionSlot, watch: DisconnectWatch?) async -> Response {
+    static func response(_ reply: Reply, stats: CallStats, headers: HTTPFields, slot: AdmissionSlot, watch: DisconnectWatch?) -> Response {
         var fields = headers
         for (name, value) in reply.headers {
             if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
@@ -75,7 +75,7 @@ extension GatewayResponder {
         switch reply.body {
         case .bytes(let bytes):
             stats.markFirstByte()
-            await watch?.finish()
+            watch?.finish()
             slot.release()
             return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         case .stream(let stream):
@@ -90,7 +90,7 @@ extension GatewayResponder {
                     if watch?.clientClosed != true { outcome = .completed }
                 } catch {}
                 stream.finish(outcome)
-                await watch?.finish()
+                watch?.finish()
                 slot.release()
                 try await writer.finish(nil)
             })

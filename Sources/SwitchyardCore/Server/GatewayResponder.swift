@@ -9,7 +9,7 @@ import SwitchyardWire
 /// once, streams chunk by chunk with cancellation when the client goes away. Every answer it
 /// writes itself is in the Anthropic error envelope.
 public struct GatewayResponder: HTTPResponder {
-    public typealias Context = BasicRequestContext
+    public typealias Context = GatewayRequestContext
 
     let holder: SnapshotHolder
     let logger: Logger
@@ -78,7 +78,8 @@ public struct GatewayResponder: HTTPResponder {
             }
             let slot = AdmissionSlot(gate: admission)
             do {
-                return try await handleCall(request, endpoint: endpoint, snapshot: snapshot, requestID: requestID, headers: common, slot: slot)
+                return try await handleCall(request, endpoint: endpoint, snapshot: snapshot, requestID: requestID, headers: common, slot: slot,
+                                            connection: context.connection)
             } catch {
                 slot.release()
                 throw error

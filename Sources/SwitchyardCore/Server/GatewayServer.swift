@@ -62,7 +62,7 @@ public struct GatewayServer {
         let server = config.server
         let readTimeout = TimeAmount.nanoseconds(server.readTimeout.nanoseconds)
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout)],
+            additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout), ConnectionCloseDetector()],
             idleTimeout: readTimeout,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: server.maxHeaderBytes, maxHeaderListSize: server.maxHeaderBytes, maxHeaderFieldCount: 200))
         let app = Application(

@@ -155,6 +155,10 @@ extension ChatStreamTranslator {
 
     // MARK: Tool calls
 
+    /// Tool calls stream live one at a time: the first call's fragments pass through as they
+    /// arrive; a parallel call that starts before the live one's arguments are complete (balanced
+    /// JSON, tracked without parsing) is buffered and emitted as soon as the live one completes,
+    /// or at the finish. So interleaved fragments of parallel calls are never lost.
     mutating func handleToolCall(_ call: JSONValue, position: Int) {
         let key = call["index"]?.intValue ?? Int64(position)
         let id = call["id"]?.stringValue ?? ""
@@ -162,39 +166,53 @@ extension ChatStreamTranslator {
         let name = function?["name"]?.stringValue
         let arguments = function?["arguments"]?.stringValue ?? ""
         var slotIndex = slotByKey[key]
-        if slotIndex == nil || (!id.isEmpty && slots[slotIndex!].id != id && slots[slotIndex!].blockIndex != nil) {
+        if slotIndex == nil || (!id.isEmpty && slots[slotIndex!].id != id && slots[slotIndex!].name != nil) {
             slots.append(ToolSlot(key: key, id: id.isEmpty ? Identifiers.toolUseID() : id, name: nil))
             slotIndex = slots.count - 1
             slotByKey[key] = slotIndex
         }
         let s = slotIndex!
-        if slots[s].name == nil, let name, !name.isEmpty { slots[s].name = name }
-        if slots[s].blockIndex == nil, let name = slots[s].name {
-            closeOpenBlock()
-            let index = nextIndex
-            nextIndex += 1
-            slots[s].blockIndex = index
-            sawToolUse = true
-            events.toolStart(index, id: slots[s].id, name: context.toolNames.original(name))
-            open = .tool(index, slot: s)
-            let pending = slots[s].pendingArguments
-            if !pending.isEmpty {
-                slots[s].pendingArguments = ""
-                events.delta(index, kind: .inputJSON, pending)
+        if slots[s].name == nil, let name, !name.isEmpty {
+            slots[s].name = name
+            waiting.append(s)
+            promoteWaitingTools()
+        }
+        if !arguments.isEmpty {
+            outputBytes += arguments.utf8.count
+            slots[s].balance.scan(arguments)
+            if case .tool(let index, let live) = open, live == s {
+                events.delta(index, kind: .inputJSON, arguments)
+            } else if slots[s].blockIndex == nil {
+                slots[s].pendingArguments += arguments
             }
+            // A fragment for a call whose block already closed cannot be placed; it is counted.
+            else { droppedFragments += 1 }
         }
-        guard !arguments.isEmpty else { return }
-        outputBytes += arguments.utf8.count
-        slots[s].argumentBytes += arguments.utf8.count
-        guard let blockIndex = slots[s].blockIndex else {
-            slots[s].pendingArguments += arguments
-            return
+        promoteWaitingTools()
+    }
+
+    /// Starts the next waiting tool call once no live call is still receiving arguments.
+    mutating func promoteWaitingTools() {
+        while let next = waiting.first {
+            if case .tool(_, let live) = open, !slots[live].balance.complete { return }
+            waiting.removeFirst()
+            startToolBlock(next)
         }
-        if case .tool(let openIndex, _) = open, openIndex == blockIndex {
-            events.delta(blockIndex, kind: .inputJSON, arguments)
+    }
+
+    mutating func startToolBlock(_ s: Int) {
+        closeOpenBlock()
+        let index = nextIndex
+        nextIndex += 1
+        slots[s].blockIndex = index
+        sawToolUse = true
+        events.toolStart(index, id: slots[s].id, name: context.toolNames.original(slots[s].name ?? "unknown_tool"))
+        open = .tool(index, slot: s)
+        let pending = slots[s].pendingArguments
+        if !pending.isEmpty {
+            slots[s].pendingArguments = ""
+            events.delta(index, kind: .inputJSON, pending)
         }
-        // Fragments for a tool block that already closed (interleaved calls) cannot be placed in
-        // a sequential Anthropic stream; they are dropped and the client sees invalid input.
     }
 
     // MARK: Blocks and the end
@@ -212,16 +230,14 @@ extension ChatStreamTranslator {
     }
 
     mutating func finalize() {
-        closeOpenBlock()
-        // Tool calls whose name never arrived still get a block so no arguments are lost silently.
+        // Calls still waiting, and calls whose name never arrived, get their blocks now: no
+        // arguments are lost silently.
+        for s in waiting { startToolBlock(s) }
+        waiting.removeAll()
         for s in slots.indices where slots[s].blockIndex == nil && !slots[s].pendingArguments.isEmpty {
-            let index = nextIndex
-            nextIndex += 1
-            sawToolUse = true
-            events.toolStart(index, id: slots[s].id, name: "unknown_tool")
-            events.delta(index, kind: .inputJSON, slots[s].pendingArguments)
-            events.blockStop(index)
+            startToolBlock(s)
         }
+        closeOpenBlock()
         let stop = StopReason.resolve(
             finishReason: finishReason, nativeFinishReason: nativeFinishReason, matchedStop: matchedStop,
             sawToolUse: sawToolUse, refusal: refusal, stopSequences: context.stopSequences)

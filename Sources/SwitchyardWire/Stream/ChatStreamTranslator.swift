@@ -23,7 +23,7 @@ public struct ChatStreamTranslator {
         var name: String?
         var blockIndex: Int?
         var pendingArguments: String = ""
-        var argumentBytes = 0
+        var balance = JSONBalance()
     }
 
     let context: ResponseContext
@@ -35,6 +35,10 @@ public struct ChatStreamTranslator {
     var nextIndex = 0
     var slots: [ToolSlot] = []
     var slotByKey: [Int64: Int] = [:]
+    /// Named tool calls whose block has not started (a parallel call waiting for the live one).
+    var waiting: [Int] = []
+    /// Argument fragments that arrived for an already closed tool block.
+    public internal(set) var droppedFragments = 0
     var sawToolUse = false
     var refusal = false
     var finishReason: String?

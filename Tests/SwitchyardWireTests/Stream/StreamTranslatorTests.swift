@@ -59,4 +59,36 @@ import Testing
         #expect(partials.joined() == #"{"a": "b c"}"#)
         #expect(events.contains { $0["data"]?["delta"]?["stop_reason"]?.stringValue == "tool_use" })
     }
+
+    @Test func interleavedParallelToolFragmentsAreNotLost() throws {
+        var t = ChatStreamTranslator(context: context)
+        func tc(_ json: String) -> [UInt8] { Array(chunk(#"{"tool_calls":[\#(json)]}"#).utf8) }
+        try t.feed(tc(#"{"index":0,"id":"call_0","type":"function","function":{"name":"Read","arguments":""}}"#))
+        try t.feed(tc(#"{"index":1,"id":"call_1","type":"function","function":{"name":"Grep","arguments":""}}"#))
+        try t.feed(tc(#"{"index":0,"function":{"arguments":"{\"file_path\""}}"#))
+        try t.feed(tc(#"{"index":1,"function":{"arguments":"{\"q\": "}}"#))
+        try t.feed(tc(#"{"index":0,"function":{"arguments":": \"/a\"}"}}"#))
+        try t.feed(tc(#"{"index":1,"function":{"arguments":"\"x\"}"}}"#))
+        try t.feed(Array((chunk("{}", finish: "tool_calls") + "data: [DONE]\n\n").utf8))
+        let events = SSEEvents.parse(t.takeOutput())
+        var inputs: [Int64: String] = [:]
+        var names: [Int64: String] = [:]
+        var order: [String] = []
+        for e in events {
+            let d = e["data"]!
+            if let i = d["index"]?.intValue {
+                if let n = d["content_block"]?["name"]?.stringValue { names[i] = n }
+                if let p = d["delta"]?["partial_json"]?.stringValue { inputs[i, default: ""] += p }
+            }
+            order.append(e["event"]!.stringValue!)
+        }
+        #expect(names == [0: "Read", 1: "Grep"])
+        #expect(inputs[0] == #"{"file_path": "/a"}"#)
+        #expect(inputs[1] == #"{"q": "x"}"#)
+        // Blocks stay strictly sequential: start 0 … stop 0, start 1 … stop 1.
+        let starts = order.enumerated().filter { $0.element == "content_block_start" }.map(\.offset)
+        let stops = order.enumerated().filter { $0.element == "content_block_stop" }.map(\.offset)
+        #expect(starts.count == 2 && stops.count == 2 && stops[0] < starts[1])
+        #expect(t.droppedFragments == 0)
+    }
 }
