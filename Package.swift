@@ -54,6 +54,7 @@ let package = Package(
             name: "SwitchyardTesting",
             dependencies: ["SwitchyardCore", "SwitchyardWire"]
         ),
+        .executableTarget(name: "SwitchyardBenchmarks", dependencies: ["SwitchyardWire"], path: "Benchmarks/SwitchyardBenchmarks"),
         .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore", "SwitchyardTesting"]),
     ],
