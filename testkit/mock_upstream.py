@@ -530,7 +530,11 @@ async def reply_anthropic(conn: Conn, reply: dict, req: Request) -> None:
 # --------------------------------------------------------------------------- faults
 
 def partial_stream(reply: dict, req: Request) -> list[str]:
-    """The first few valid chunks of a text stream (role chunk + ``chunks`` text chunks)."""
+    """The first few valid events of a text stream: for Chat Completions the role chunk and
+    ``chunks`` text chunks; for the Anthropic API message_start, the block start and its deltas."""
+    if req.api == "anthropic":
+        events = anthropic_events({"content": reply.get("content") or "Hello world, this is a partial answer.", **reply}, req)
+        return events[:2 + reply.get("chunks", 2)]
     chat = Chat({"chunk_size": 5, **reply}, req)
     text = reply.get("content") or "Hello world, this is a partial answer."
     return [chat.chunk({"role": "assistant", "content": ""})] + chat.text_chunks(text)[:reply.get("chunks", 2)]

@@ -249,11 +249,14 @@ CLI_USER = "cli-user"
 
 
 def cli_config(mock, *, dialect: str = "openrouter", routes: list | None = None, token_auth: bool = False,
-               **overrides) -> dict:
-    """base_config (tests/conftest.py) with the `mock` provider's dialect chosen, optional routes, and
-    optionally `auth.mode: tokens` with one user whose token is CLIENT_TOKEN."""
+               default_fallback: bool = False, **overrides) -> dict:
+    """base_config (tests/conftest.py) with the `mock` provider's dialect chosen, optional routes,
+    optionally `auth.mode: tokens` with one user whose token is CLIENT_TOKEN, and optionally the
+    default `fallback` block (circuit breaker on, cooldown 30s) instead of base_config's cooldown 0s."""
     config = base_config(mock, **overrides)
     config["providers"]["mock"]["dialect"] = dialect
+    if default_fallback:
+        config.pop("fallback", None)
     if routes is not None:
         config["routes"] = routes
     if token_auth:
@@ -263,17 +266,44 @@ def cli_config(mock, *, dialect: str = "openrouter", routes: list | None = None,
 
 
 @pytest.fixture
-def claude(tmp_path) -> ClaudeRunner:
-    """A runner with a fresh temporary HOME and working directory for this test."""
-    return ClaudeRunner(tmp_path / "home", tmp_path / "work", binary=CLAUDE_BIN)
+def claude(tmp_path):
+    """A runner with a fresh temporary HOME and working directory for this test. At teardown each
+    run is summarised on stdout (pytest shows it only when the test failed)."""
+    runner = ClaudeRunner(tmp_path / "home", tmp_path / "work", binary=CLAUDE_BIN)
+    yield runner
+    for i, run in enumerate(runner.runs):
+        retries = [e for e in run.events if e.get("subtype") == "api_retry"]
+        print(f"--- claude run {i}: {' '.join(run.args[1:4])} ... exit={run.returncode} timed_out={run.timed_out} "
+              f"result={json.dumps({k: (run.result or {}).get(k) for k in ('subtype', 'is_error', 'api_error_status', 'terminal_reason', 'result')})[:600]}")
+        for e in retries:
+            print(f"    api_retry: {json.dumps(e)[:300]}")
+        if run.stderr.strip():
+            print("    stderr: " + run.stderr[-1500:])
 
 
 @pytest.fixture
 def cli_gateway(gateway_factory, mock):
-    """cli_gateway(**cli_config kwargs) -> a started Gateway pointed at the mock."""
+    """cli_gateway(**cli_config kwargs) -> a started Gateway pointed at the mock. At teardown the
+    gateways' state, access logs and stderr tails and the mock's request log are printed (shown on failure)."""
+    started = []
+
     def make(**kwargs):
-        return gateway_factory(cli_config(mock, **kwargs))
-    return make
+        gw = gateway_factory(cli_config(mock, **kwargs))
+        started.append(gw)
+        return gw
+    yield make
+    for gw in started:
+        print(f"--- gateway {gw.base_url}: alive={gw.alive()} returncode={gw.proc.returncode}")
+        for entry in gw.access_log()[-20:]:
+            print("    access: " + json.dumps({k: entry.get(k) for k in ("endpoint", "model", "status", "error_type", "attempts", "stream", "latency_ms")}))
+        print("    stderr tail: " + gw.stderr()[-2500:])
+    try:
+        for r in mock.requests()[-20:]:
+            body = r["body"] if isinstance(r["body"], dict) else {}
+            print(f"--- upstream {r['method']} {r['path']} stream={body.get('stream')} rule={r['rule']} "
+                  f"messages={len(body.get('messages') or [])}")
+    except Exception as exc:  # noqa: BLE001 - diagnostics only
+        print(f"--- mock log unavailable: {exc!r}")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from claude_runner import (chat_requests, claude, cli_config, cli_gateway, message_posts, requires_claude,  # noqa: F401
+from claude_runner import (chat_requests, claude, cli_gateway, message_posts, requires_claude,  # noqa: F401
                            sse_events, tap)
 
 pytestmark = requires_claude
@@ -69,13 +69,11 @@ def test_upstream_error_surfaces(case, claude, cli_gateway, mock, tap):
 
 @pytest.mark.parametrize("status,headers,min_gap", [(500, {}, 0.2), (429, {"retry-after": "2"}, 1.8)],
                          ids=["500", "429-retry-after"])
-def test_transient_error_recovers_by_cli_retry(status, headers, min_gap, claude, gateway_factory, mock):
+def test_transient_error_recovers_by_cli_retry(status, headers, min_gap, claude, cli_gateway, mock):
     """First upstream answer an error (times: 1), then success; default retries: the CLI retries
     (honouring retry-after, which the gateway copies) and the run succeeds. The gateway keeps its
     default circuit breaker (cooldown 30s): a one-target route must still reach its upstream."""
-    config = cli_config(mock)
-    config.pop("fallback")
-    gw = gateway_factory(config)
+    gw = cli_gateway(default_fallback=True)
     mock.script([
         {"times": 1, "reply": {"type": "error", "status": status, "headers": headers,
                                "body": {"error": {"code": status, "message": "transient trouble"}}}},

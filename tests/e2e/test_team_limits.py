@@ -141,9 +141,8 @@ def test_count_tokens_not_rate_limited(gateway_factory, mock):
 
 
 def _read_stream_to_end(sock):
-    data = read_until(sock, b"message_stop")
-    data += read_until(sock, b"0\r\n\r\n")
-    return data
+    # The connection stays open after the response (keep-alive): read up to the last chunk.
+    return read_until(sock, b"\r\n0\r\n\r\n")
 
 
 def _admitted_eventually(gw, token, tries=40):

@@ -187,6 +187,12 @@ def seeds() -> list[tuple[str, str, dict]]:
                                                        "messages": [{"role": "user", "content": "hello"}]}),
         ("beta-path", "/anthropic/v1/messages?beta=true", {"model": m, "max_tokens": 16,
                                                            "messages": [{"role": "user", "content": "via prefix"}]}),
+        # routed to the Anthropic-native (pass-through) provider when the gateway has the `native` route
+        ("native", "/v1/messages", {"model": "claude-native-1", "max_tokens": 64, "system": "s", "tools": TOOLS,
+                                    "thinking": {"type": "enabled", "budget_tokens": 1024},
+                                    "messages": [{"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]}]}),
+        ("native-stream", "/v1/messages", {"model": "claude-native-1", "max_tokens": 64, "stream": True,
+                                           "messages": [{"role": "user", "content": "hello native"}]}),
     ]
 
 
@@ -392,7 +398,7 @@ def containers(root):
 def retype(rnd: random.Random, v):
     choices = [None, True, 0, -1, 1.5, "", "str", [], {}, [v], {"value": v}]
     if isinstance(v, str):
-        choices += [len(v), [v, v], v.encode().hex()]
+        choices += [len(v), [v, v], v.encode("utf-8", "surrogatepass").hex()[:200]]
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         choices += [str(v), [v], bool(v)]
     if isinstance(v, list):
@@ -465,6 +471,26 @@ def mutate_tree(rnd: random.Random, body) -> tuple[object, list[str]]:
     return body, ops
 
 
+FREE_TEXT_KEYS = {"text", "content", "system", "description", "user_id", "data", "thinking", "signature"}
+
+
+def mutate_text(rnd: random.Random, body) -> tuple[object, list[str]]:
+    """Mutations that keep the request valid: odd but legal strings in free-text fields, so the
+    translator and the upstream path (not only validation) see hostile content."""
+    body = copy.deepcopy(body)
+    slots = [(p, k) for p, k in containers(body) if isinstance(p[k], str) and (k in FREE_TEXT_KEYS or isinstance(k, int))]
+    if not slots:
+        return body, ["text:none"]
+    ops = []
+    for _ in range(rnd.randint(1, 3)):
+        parent, key = rnd.choice(slots)
+        choice = rnd.choice(ODD_STRINGS + ["\u0000" * 100, "x" * 300_000, "\n" * 5000, "data: [DONE]\n\n",
+                                           "event: message_stop\ndata: {}\n\n", "}\"]}", "\u2028\u2029"])
+        parent[key] = choice if rnd.random() < 0.5 else parent[key] + choice
+        ops.append(f"text@{key}")
+    return body, ops
+
+
 def _replace_node(root, target, replacement):
     for parent, key in containers(root):
         if parent[key] is target:
@@ -521,14 +547,19 @@ def generate(n: int, seed: int) -> list[FuzzCase]:
     while i < n:
         rnd = random.Random(seed * 1_000_003 + i)
         sname, path, seed_body = rnd.choice(base)
-        body, ops = mutate_tree(rnd, seed_body)
-        data = encode(body, ascii_only=rnd.random() < 0.3)
+        try:
+            body, ops = mutate_text(rnd, seed_body) if rnd.random() < 0.25 else mutate_tree(rnd, seed_body)
+            data = encode(body, ascii_only=rnd.random() < 0.3)
+        except Exception as e:  # a mutator bug must not stop the run: fall back to byte damage
+            body, ops = None, [f"mutator-error:{type(e).__name__}"]
+            data, dmg = damage_bytes(rnd, encode(seed_body))
+            ops.append("bytes:" + dmg)
         if rnd.random() < 0.15:
             data, dmg = damage_bytes(rnd, data)
             ops.append("bytes:" + dmg)
         if rnd.random() < 0.02:
             data = data + b" " * rnd.choice([0, 1024])
-        stream = isinstance(body, (dict,)) and body.get("stream") is True
+        stream = isinstance(body, dict) and body.get("stream") is True
         cases.append(FuzzCase(i, f"mut:{sname}:{'+'.join(ops)}", path, data, {}, stream=stream or b'"stream":true' in data))
         i += 1
     return cases
@@ -746,13 +777,21 @@ def run_fuzz(port: int, n: int, seed: int, alive=None, workers: int = 4, timeout
 
 # --------------------------------------------------------------------------- standalone
 
+NATIVE_ROUTES = [
+    {"name": "native", "match": {"models": ["claude-native*"]}, "targets": [{"provider": "mock-anthropic", "model": "claude-upstream"}]},
+    {"name": "default", "match": {"models": ["*"]}, "targets": [{"provider": "mock", "model": "mock/model-a"}]},
+]
+
+
 def fuzz_config(mock_url: str, max_body: str = "4MiB") -> dict:
     return {
         "server": {"max_body_bytes": max_body},
         "providers": {"mock": {"kind": "openai", "dialect": "openrouter", "base_url": mock_url + "/api/v1",
                                "api_key": "sk-fuzz-upstream-key",
-                               "timeouts": {"connect": "2s", "first_byte": "10s", "idle": "5s"}}},
-        "routes": [{"name": "default", "match": {"models": ["*"]}, "targets": [{"provider": "mock", "model": "mock/model-a"}]}],
+                               "timeouts": {"connect": "2s", "first_byte": "10s", "idle": "5s"}},
+                      "mock-anthropic": {"kind": "anthropic", "base_url": mock_url, "api_key": "sk-ant-fuzz-upstream-key",
+                                         "timeouts": {"connect": "2s", "first_byte": "10s", "idle": "5s"}}},
+        "routes": NATIVE_ROUTES,
         "fallback": {"cooldown": "0s"},
         "auth": {"mode": "open"},
         "logging": {"level": "warning"},

@@ -14,7 +14,7 @@ SEED = int(os.environ.get("SWITCHYARD_FUZZ_SEED", "20260101"))
 
 
 def test_fuzz_messages(mock, gateway_factory):
-    cfg = base_config(mock, server={"max_body_bytes": "4MiB"})
+    cfg = base_config(mock, server={"max_body_bytes": "4MiB"}, routes=fuzz.NATIVE_ROUTES)
     gw = gateway_factory(cfg)
     rss_before = rk.rss_kib(gw.proc.pid)
     summary = fuzz.run_fuzz(gw.port, N, SEED, alive=gw.alive, workers=4, timeout=15.0)

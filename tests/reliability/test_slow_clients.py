@@ -79,6 +79,7 @@ def trickle(port: int, data: bytes, interval: float, give_up: float) -> tuple[fl
 
 def assert_cut(result, label, bound):
     took, got = result
+    print(f"\n{label}: cut off after {took}s, answer {got[:120]!r}")
     assert took is not None, f"{label}: the gateway was still waiting after {bound}s (read_timeout {READ_TIMEOUT_S}s)"
     assert took <= bound, f"{label}: cut off only after {took:.1f}s"
     if got:
@@ -203,6 +204,18 @@ def test_client_stops_reading_long_stream(mock, gateway_factory):
         samples.append(rk.rss_kib(gw.proc.pid))
         upstream_reqs = [r for r in mock.requests() if "ENDLESS" in str(r["body"])]
         assert upstream_reqs, "the stream request never reached the upstream"
+        # the stuck stream was paused, not dropped: reading again yields more of it
+        got, deadline = 0, time.monotonic() + 3
+        sock.settimeout(1)
+        while got < 4 * 1024 * 1024 and time.monotonic() < deadline:
+            try:
+                chunk = sock.recv(1 << 20)
+            except socket.timeout:
+                continue
+            if not chunk:
+                break
+            got += len(chunk)
+        assert got >= 4 * 1024 * 1024, f"after resuming, only {got} bytes of the long stream arrived"
     finally:
         sock.close()
     growth_mib = (max(samples) - rss0) / 1024
@@ -310,45 +323,78 @@ def test_many_clients_disconnect_mid_stream(mock, gateway_factory):
 
 # --------------------------------------------------------------------------- max_connections
 
-def test_max_connections_sheds_load(mock, gateway_factory):
-    limit = 8
-    gw = gateway_factory(slow_config(mock, max_connections=limit, read_timeout="30s"))
-    mock.script([{"match": {"last_user_contains": "HOLD"}, "times": -1, "reply": {"type": "fault", "mode": "stall_after_headers"}}])
-    held = []
-    try:
-        # fill the limit: half idle connections, half in-flight requests the upstream never answers
-        for i in range(limit):
-            s = rk.connect(gw.port)
-            if i % 2:
-                s.sendall(rk.build_request("POST", "/v1/messages", json.dumps(rk.messages_body(f"HOLD {i}", stream=True)).encode(),
-                                           {"Content-Type": "application/json"}))
-            held.append(s)
-        assert rk.wait_for(lambda: len([r for r in mock.requests() if "HOLD" in str(r["body"])]) >= limit // 2, 5)
-        time.sleep(0.3)
+def _flood_over_limit(gw, n=12):
+    def extra(i):
+        return rk.post_messages(gw.port, f"over the limit {i}", timeout=8)
+    with cf.ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(extra, range(n)))
 
-        def extra(i):
-            return rk.post_messages(gw.port, f"over the limit {i}", timeout=8)
 
-        t0 = time.monotonic()
-        with cf.ThreadPoolExecutor(max_workers=12) as pool:
-            results = list(pool.map(extra, range(12)))
-        took = time.monotonic() - t0
-        summary = [(r.status, rk.error_type(r), r.error, round(r.elapsed, 2)) for r in results]
-        print(f"\nover-limit answers ({took:.1f}s): {summary}")
-        for r in results:
-            assert not r.timed_out, f"an over-limit connection was queued/hung for {r.elapsed:.1f}s: {summary}"
-            assert r.elapsed < 3, f"over-limit answer took {r.elapsed:.1f}s: {summary}"
-            if r.status is not None:
-                assert r.status == 529 and rk.error_type(r) == "overloaded_error", \
-                    f"over the connection limit, expected 529 overloaded_error or a refused connection: {r.short()}"
-                assert not rk.envelope_problems(r), r.short()
-            else:
-                assert r.closed or r.error, r.short()
-    finally:
-        for s in held:
-            s.close()
-    # capacity comes back once the held connections are gone
+def _assert_shed(results, label):
+    summary = [(r.status, rk.error_type(r), r.error, round(r.elapsed, 2)) for r in results]
+    print(f"\n{label}: over-limit answers: {summary}")
+    for r in results:
+        assert not r.timed_out, f"{label}: an over-limit connection was queued/hung for {r.elapsed:.1f}s: {summary}"
+        assert r.elapsed < 3, f"{label}: over-limit answer took {r.elapsed:.1f}s: {summary}"
+        if r.status is not None:
+            assert r.status == 529 and rk.error_type(r) == "overloaded_error", \
+                f"{label}: expected 529 overloaded_error or a refused connection, got {r.short(160)}; all: {summary}"
+            assert not rk.envelope_problems(r), r.short()
+        else:
+            assert r.closed or r.error, r.short()
+
+
+def _assert_capacity_returns(gw):
     def ok():
         return rk.classify(rk.post_messages(gw.port, "after the flood", timeout=5), False).kind == "success"
     assert rk.wait_for(ok, 10, 0.5), "requests fail after the held connections were released"
     assert gw.alive()
+
+
+LIMIT = 8
+
+
+def test_max_connections_inflight_requests(mock, gateway_factory):
+    """max_connections requests in flight (upstream never answers): further requests get 529 at once."""
+    gw = gateway_factory(slow_config(mock, max_connections=LIMIT, read_timeout="30s"))
+    mock.script([{"match": {"last_user_contains": "HOLD"}, "times": -1, "reply": {"type": "fault", "mode": "stall_after_headers"}}])
+    held = []
+    try:
+        for i in range(LIMIT):
+            s = rk.connect(gw.port)
+            s.sendall(rk.build_request("POST", "/v1/messages", json.dumps(rk.messages_body(f"HOLD {i}", stream=bool(i % 2))).encode(),
+                                       {"Content-Type": "application/json"}))
+            held.append(s)
+        assert rk.wait_for(lambda: len([r for r in mock.requests() if "HOLD" in str(r["body"])]) >= LIMIT, 5)
+        time.sleep(0.3)
+        _assert_shed(_flood_over_limit(gw), f"{LIMIT} requests in flight")
+    finally:
+        for s in held:
+            s.close()
+    _assert_capacity_returns(gw)
+
+
+def test_max_connections_open_connections(mock, gateway_factory):
+    """server.max_connections counts open client connections (config.md): with the limit held by
+    idle keep-alive connections plus a few in-flight requests, new connections get 529 or are refused."""
+    gw = gateway_factory(slow_config(mock, max_connections=LIMIT, read_timeout="30s"))
+    mock.script([{"match": {"last_user_contains": "HOLD"}, "times": -1, "reply": {"type": "fault", "mode": "stall_after_headers"}}])
+    held = []
+    try:
+        for i in range(LIMIT):
+            s = rk.connect(gw.port)
+            if i % 2:
+                s.sendall(rk.build_request("POST", "/v1/messages", json.dumps(rk.messages_body(f"HOLD {i}", stream=True)).encode(),
+                                           {"Content-Type": "application/json"}))
+            else:  # an idle keep-alive connection that already completed one request
+                s.sendall(rk.build_request("POST", "/v1/messages", json.dumps(rk.messages_body(f"idle {i}")).encode(),
+                                           {"Content-Type": "application/json"}))
+                assert rk.read_response(s, 5).status == 200
+            held.append(s)
+        assert rk.wait_for(lambda: len([r for r in mock.requests() if "HOLD" in str(r["body"])]) >= LIMIT // 2, 5)
+        time.sleep(0.3)
+        _assert_shed(_flood_over_limit(gw), f"{LIMIT // 2} idle keep-alive + {LIMIT // 2} in-flight connections")
+    finally:
+        for s in held:
+            s.close()
+    _assert_capacity_returns(gw)

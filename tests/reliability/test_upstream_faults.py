@@ -121,6 +121,52 @@ def test_fault_mode(mode, stream, mock, gateway_factory):
     assert_recovers(gw, mock, label)
 
 
+# The same transport-level faults through an Anthropic-native (pass-through) provider. The mock's
+# fault bodies are Chat Completions shaped, so only faults whose verdict does not depend on the body
+# format are used: all of them must end in an error, never a relayed 200.
+ANTHROPIC_FAULTS = {
+    "reset_before_status": ("http_error", "http_error"),
+    "close_before_status": ("http_error", "http_error"),
+    "reset_after_headers": ("http_error", "http_error"),
+    "reset_mid_stream":    ("error",      "http_error"),
+    "eof_mid_stream":      ("error",      "http_error"),
+    "stall_after_headers": ("http_error", "http_error"),
+    "stall_mid_stream":    ("error",      "http_error"),
+    "html_200":            ("http_error", "http_error"),
+    "truncated_json":      ("http_error", "http_error"),
+    "binary":              ("error",      "http_error"),
+    "error_chunk":         ("error",      "http_error"),
+    "oversize_body":       (None,         "http_error"),
+}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["nonstream", "stream"])
+@pytest.mark.parametrize("mode", list(ANTHROPIC_FAULTS))
+def test_fault_mode_anthropic_provider(mode, stream, mock, gateway_factory):
+    expect = ANTHROPIC_FAULTS[mode][0 if stream else 1]
+    if expect is None:
+        pytest.skip("max_response_bytes applies to non-streamed bodies only")
+    extra = {"max_response_bytes": "1MiB"} if mode == "oversize_body" else {}
+    gw = gateway_factory(fault_config(mock, **extra))
+    mock.script([{"match": {"last_user_contains": f"AFAULT-{mode}"}, "times": 1,
+                  "reply": {"type": "fault", "mode": mode, **FAULT_EXTRA.get(mode, {})}}])
+    resp = rk.post_messages(gw.port, f"AFAULT-{mode}", stream=stream, model="claude-native-1", timeout=BOUND_S + 5)
+    out = rk.classify(resp, stream)
+    label = f"anthropic-provider {mode}/{'stream' if stream else 'non-stream'}"
+    detail = f"{label}: {out} | {resp.short(300)}"
+    print(f"\n{label}: {out.kind} status={resp.status} {out.detail[:120]} {resp.elapsed:.2f}s")
+    assert out.kind != "bad", detail
+    assert resp.elapsed < BOUND_S, f"{label}: took {resp.elapsed:.1f}s"
+    if expect == "http_error":
+        assert out.kind == "http_error", f"expected a real HTTP error status; {detail}"
+        assert resp.status >= 500, detail
+    else:
+        assert out.kind in ("http_error", "error_event"), f"expected an error; {detail}"
+    if mode in STALL_MODES:
+        assert IDLE_S * 0.8 <= resp.elapsed < FIRST_BYTE_S + IDLE_S + 3, f"{label}: {resp.elapsed:.2f}s"
+    assert_recovers(gw, mock, label)
+
+
 # --------------------------------------------------------------------------- sse endings, both provider kinds
 
 def chat_events(text="Hello world"):

@@ -62,6 +62,7 @@ public struct ConfigLoader: Sendable {
         let routes = self.routes(r.value(top, "routes"), r, providers: providerNames)
         let fallback = self.fallback(r.value(top, "fallback"), r)
         let users = self.users(r.value(top, "users"), r, routes: Set(routes.map(\.name)))
+        let pipeline = self.pipeline(r.value(top, "pipeline"), r)
         let authPairs = r.mapping(r.value(top, "auth"), "auth", allowed: ConfigKeys.auth)
         var auth: AuthMode = users.isEmpty ? .open : .tokens
         if let modeNode = r.value(authPairs, "mode"), let mode = r.string(modeNode, "auth.mode") {
@@ -70,11 +71,13 @@ public struct ConfigLoader: Sendable {
         if auth == .tokens && users.isEmpty && r.problems.isEmpty {
             r.problem("auth.mode", r.value(authPairs, "mode"), "tokens mode needs at least one entry in users")
         }
+        if auth == .tokens && !pipeline.contains(.auth) {
+            r.problem("pipeline", r.value(top, "pipeline"), "auth.mode is tokens but the auth stage is not in the pipeline: every request would be let in")
+        }
         let limitPairs = r.mapping(r.value(top, "limits"), "limits", allowed: ConfigKeys.limitDefaults)
         let perUser = limits(r.value(limitPairs, "per_user"), "limits.per_user", r)
         let translationPairs = r.mapping(r.value(top, "translation"), "translation", allowed: ConfigKeys.translation)
         let strip = r.bool(r.value(translationPairs, "strip_billing_header"), "translation.strip_billing_header") ?? true
-        let pipeline = self.pipeline(r.value(top, "pipeline"), r)
         let logging = self.logging(r.value(top, "logging"), r)
         if routes.isEmpty && r.value(top, "routes") != nil && r.problems.isEmpty {
             r.problem("routes", r.value(top, "routes"), "at least one route is required")
@@ -151,6 +154,14 @@ public struct ConfigLoader: Sendable {
         for required in [StageName.mapper, .translator] where !stages.contains(required) {
             r.problem("pipeline", node, "the \(required.rawValue) stage is required")
         }
+        // Stages depend on what earlier ones set: the limiter on auth's user, the translator on
+        // the mapper's target, the transport on the translator's request.
+        let dependencies: [(StageName, StageName)] = [(.auth, .limiter), (.auth, .mapper), (.mapper, .translator), (.translator, .transport)]
+        for (before, after) in dependencies {
+            if let a = stages.firstIndex(of: before), let b = stages.firstIndex(of: after), a > b {
+                r.problem("pipeline", node, "\(before.rawValue) must come before \(after.rawValue)")
+            }
+        }
         return stages
     }
 
@@ -168,7 +179,7 @@ public struct ConfigLoader: Sendable {
         let envVerbose = ["1", "true", "yes"].contains(environment["PROXY_VERBOSE"]?.lowercased() ?? "")
         return LoggingSettings(
             level: level, format: format,
-            accessLog: r.string(r.value(p, "access_log"), "logging.access_log") ?? "stdout",
+            accessLog: r.string(r.value(p, "access_log"), "logging.access_log") ?? "stdout",  // "off" disables it
             verbose: (r.bool(r.value(p, "verbose"), "logging.verbose") ?? false) || envVerbose)
     }
 }

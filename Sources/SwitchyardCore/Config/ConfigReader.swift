@@ -109,8 +109,12 @@ final class ConfigReader {
 
     func size(_ node: Node?, _ path: String) -> Int? {
         guard let text = string(node, path) else { return nil }
-        guard let n = ValueParsers.size(text), n > 0 else {
+        guard let n = ValueParsers.size(text) else {
             problem(path, node, "expected a size such as 32MiB or a byte count, got \"\(text)\"")
+            return nil
+        }
+        guard n > 0 else {
+            problem(path, node, "must be positive")
             return nil
         }
         return n

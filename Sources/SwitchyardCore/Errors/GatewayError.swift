@@ -49,6 +49,12 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// The same error with secrets blanked out of an upstream failure's message.
+    public func redactingUpstream(_ secrets: [String]) -> GatewayError {
+        guard case .upstream(let failure, let target) = code else { return self }
+        return .upstream(failure.redacting(secrets), target: target)
+    }
+
     /// Status, type, message and extra response headers.
     public var rendered: (status: Int, type: AnthropicErrorType, message: String, headers: [(String, String)]) {
         switch code {

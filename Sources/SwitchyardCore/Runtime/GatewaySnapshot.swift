@@ -25,7 +25,9 @@ public final class GatewaySnapshot: Sendable {
         var stages: [any Stage] = []
         for name in config.pipeline {
             switch name {
-            case .logger: stages.append(AccessLogStage(sink: accessLog, format: config.logging.format, verbose: config.logging.verbose))
+            case .logger:
+                let keys = config.providers.compactMap(\.apiKey) + config.routes.flatMap { $0.targets.compactMap(\.apiKey) }
+                stages.append(AccessLogStage(sink: accessLog, format: config.logging.format, verbose: config.logging.verbose, secrets: keys))
             case .auth: stages.append(AuthStage(authenticator: authenticator))
             case .limiter: stages.append(LimiterStage(config: config, state: state.limiter))
             case .mapper: stages.append(MapperStage(providers: config.providers, policy: config.fallback, cooldowns: state.cooldowns))

@@ -2,17 +2,45 @@ import Hummingbird
 import HTTPTypes
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
+import SwitchyardWire
 
-/// Per-connection handler that notices the client closing its side (FIN, with half-closure
-/// allowed, or a reset) while a response may still be in progress, without consuming the
-/// inbound stream — so keep-alive connections stay reusable after a streamed response.
-final class ConnectionCloseDetector: ChannelInboundHandler, RemovableChannelHandler {
+/// Per-connection handler. It notices the client closing its side (FIN, with half-closure
+/// allowed, or a reset) while a response may still be in progress, without consuming the inbound
+/// stream — so keep-alive connections stay reusable after a streamed response — and it answers
+/// malformed HTTP (bad framing, oversized heads) with the Anthropic error envelope and a close,
+/// where the HTTP decoder alone would send a bare 400.
+final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private var requestOpen = false
+    private var responseOpen = false
+    private var failed = false
 
     func handlerAdded(context: ChannelHandlerContext) {
         ConnectionRegistry.shared.open(ObjectIdentifier(context.channel))
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head: requestOpen = true
+        case .end: requestOpen = false
+        case .body: break
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head: responseOpen = true
+        case .end: responseOpen = false
+        case .body: break
+        }
+        context.write(data, promise: promise)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -20,6 +48,45 @@ final class ConnectionCloseDetector: ChannelInboundHandler, RemovableChannelHand
             ConnectionRegistry.shared.closed(ObjectIdentifier(context.channel))
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let parseError = error as? HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        guard !failed else { return }
+        failed = true
+        ConnectionRegistry.shared.closed(ObjectIdentifier(context.channel))
+        // Mid-request or mid-response the only clean answer is to close.
+        guard !requestOpen, !responseOpen else {
+            context.close(promise: nil)
+            return
+        }
+        let (status, type, message) = Self.describe(parseError)
+        let requestID = Identifiers.requestID()
+        let body = ErrorEnvelope.json(type: type, message: message, requestID: requestID)
+        var fields = HTTPFields()
+        fields[.init("request-id")!] = requestID
+        fields[.contentType] = "application/json"
+        fields[.contentLength] = String(body.count)
+        fields[.connection] = "close"
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: .init(code: status), headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(ByteBuffer(bytes: body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+    }
+
+    static func describe(_ error: HTTPParserError) -> (Int, AnthropicErrorType, String) {
+        switch error {
+        case .headerOverflow:
+            return (431, .invalidRequest, "request line and headers are larger than the gateway's limit (server.max_header_bytes)")
+        case .invalidContentLength, .unexpectedContentLength:
+            return (400, .invalidRequest, "malformed HTTP request: invalid Content-Length")
+        case .invalidChunkSize:
+            return (400, .invalidRequest, "malformed HTTP request: invalid chunked transfer encoding")
+        default:
+            return (400, .invalidRequest, "malformed HTTP request")
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -46,6 +113,9 @@ final class ConnectionRegistry: Sendable {
     func open(_ id: ObjectIdentifier) {
         entries.withLockedValue { $0[id] = Entry() }
     }
+
+    /// Client connections open now.
+    var openConnections: Int { entries.withLockedValue { $0.count } }
 
     func closed(_ id: ObjectIdentifier, remove: Bool = false) {
         let listener = entries.withLockedValue { table -> (@Sendable () -> Void)? in

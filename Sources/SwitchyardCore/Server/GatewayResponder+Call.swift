@@ -16,12 +16,15 @@ extension GatewayResponder {
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            slot.release()
+            return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             slot.release()
             return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
         }
         let purpose: MessagesRequest.Purpose = endpoint == .countTokens ? .countTokens : .messages
-        let decoded: Result<MessagesRequest, GatewayError> = body.withUnsafeReadableBytes { raw in
+        var decoded: Result<MessagesRequest, GatewayError> = body.withUnsafeReadableBytes { raw in
             do throws(RequestValidationError) {
                 return .success(try MessagesRequest.decode(body: raw, purpose: purpose))
             } catch {
@@ -30,28 +33,32 @@ extension GatewayResponder {
         }
         var estimate = 0
         var route: Route? = nil
-        if case .success(let parsed) = decoded {
+        let credential = Self.credential(request.headers)
+        if case .success(var parsed) = decoded {
+            // A client that sends a token as the model name must not see it echoed or logged.
+            let token = credential?.exposedValue ?? ""
+            if (token.count >= 8 && parsed.model.contains(token)) || snapshot.authenticator.isToken(parsed.model) {
+                parsed.model = "(redacted)"
+                parsed.raw["model"] = .string("(redacted)")
+                decoded = .success(parsed)
+            }
             estimate = TokenEstimator.estimate(bodyBytes: body.readableBytes, request: parsed)
             route = snapshot.router.route(model: parsed.model, thinking: parsed.thinkingEnabled, estimatedInputTokens: estimate)
         }
         let call = Call(
             endpoint: endpoint == .countTokens ? .countTokens : .messages, decoded: decoded, route: route,
-            bodyBytes: body.readableBytes, estimatedInputTokens: estimate, credential: Self.credential(request.headers),
+            bodyBytes: body.readableBytes, estimatedInputTokens: estimate, credential: credential,
             anthropicBeta: request.headers[.init("anthropic-beta")!], anthropicVersion: request.headers[.init("anthropic-version")!])
         let context = CallContext(requestID: requestID, generation: snapshot.generation, logger: logger)
-        // Streamed requests can run long: watch for the client going away to cancel the upstream.
-        let watch = call.isStream ? DisconnectWatch(connection: connection) : nil
+        // Watch for the client going away: that cancels the upstream request at once.
+        let watch = DisconnectWatch(connection: connection)
         let reply: Reply
         do {
-            if let watch {
-                let work = Task { try await snapshot.pipeline.handle(call, context: context) }
-                watch.onClose { work.cancel() }
-                reply = try await work.value
-            } else {
-                reply = try await snapshot.pipeline.handle(call, context: context)
-            }
+            let work = Task { try await snapshot.pipeline.handle(call, context: context) }
+            watch.onClose { work.cancel() }
+            reply = try await work.value
         } catch {
-            watch?.finish()
+            watch.finish()
             slot.release()
             switch error {
             case let error as GatewayError:
@@ -66,7 +73,7 @@ extension GatewayResponder {
         return Self.response(reply, stats: context.stats, headers: headers, slot: slot, watch: watch)
     }
 
-    static func response(_ reply: Reply, stats: CallStats, headers: HTTPFields, slot: AdmissionSlot, watch: DisconnectWatch?) -> Response {
+    static func response(_ reply: Reply, stats: CallStats, headers: HTTPFields, slot: AdmissionSlot, watch: DisconnectWatch) -> Response {
         var fields = headers
         for (name, value) in reply.headers {
             if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
@@ -75,11 +82,11 @@ extension GatewayResponder {
         switch reply.body {
         case .bytes(let bytes):
             stats.markFirstByte()
-            watch?.finish()
+            watch.finish()
             slot.release()
             return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         case .stream(let stream):
-            watch?.onClose { stream.finish(.abandoned) }
+            watch.onClose { stream.finish(.abandoned) }
             return Response(status: status, headers: fields, body: .init { writer in
                 var outcome = StreamOutcome.abandoned
                 do {
@@ -87,10 +94,10 @@ extension GatewayResponder {
                         try await writer.write(chunk)
                         stats.markFirstByte()
                     }
-                    if watch?.clientClosed != true { outcome = .completed }
+                    if !watch.clientClosed { outcome = .completed }
                 } catch {}
                 stream.finish(outcome)
-                watch?.finish()
+                watch.finish()
                 slot.release()
                 try await writer.finish(nil)
             })

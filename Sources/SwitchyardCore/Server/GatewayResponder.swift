@@ -50,7 +50,8 @@ public struct GatewayResponder: HTTPResponder {
         common[.init("switchyard-config")!] = snapshot.configTag
         let method = request.method
         guard let endpoint = Self.endpoint(path: request.uri.path) else {
-            return Self.errorResponse(.notFound("not found: \(method.rawValue) \(Self.safePath(request.uri.path))"), requestID: requestID, headers: common)
+            return Self.errorResponse(.notFound("not found: this gateway serves POST /v1/messages, /v1/messages/count_tokens, GET /v1/models and /health"),
+                                      requestID: requestID, headers: common)
         }
         switch (endpoint, method) {
         case (.health, .get), (.health, .head):
@@ -64,7 +65,7 @@ public struct GatewayResponder: HTTPResponder {
         case (.model(let id), .get):
             if let rejection = authReject(request, snapshot) { return Self.errorResponse(rejection, requestID: requestID, headers: common) }
             guard let entry = snapshot.router.advertisedModels.first(where: { $0.id == id }) else {
-                return Self.errorResponse(.notFound("model: \(id)"), requestID: requestID, headers: common)
+                return Self.errorResponse(.notFound("model: \(quoted(id)) is not one this gateway lists"), requestID: requestID, headers: common)
             }
             let body = JSONWriter.encode(.object(["type": .string("model"), "id": .string(entry.id), "display_name": .string(entry.id),
                                                   "created_at": .string(ModelsCatalog.createdAt)]))
@@ -72,11 +73,11 @@ public struct GatewayResponder: HTTPResponder {
         case (.metrics, .get) where snapshot.config.server.metricsListen == nil:
             return MetricsResponder.response()
         case (.messages, .post), (.countTokens, .post):
-            guard admission.enter() else {
-                return Self.errorResponse(.overloaded("the gateway is at its limit of \(admission.limit) requests in flight (server.max_connections); retry shortly"),
-                                          requestID: requestID, headers: common)
+            guard admission.admits() else {
+                return Self.errorResponse(.overloaded("the gateway is at its limit of \(admission.limit) open connections (server.max_connections); retry shortly"),
+                                          requestID: requestID, headers: common, close: true)
             }
-            let slot = AdmissionSlot(gate: admission)
+            let slot = AdmissionSlot()
             do {
                 return try await handleCall(request, endpoint: endpoint, snapshot: snapshot, requestID: requestID, headers: common, slot: slot,
                                             connection: context.connection)
@@ -85,7 +86,7 @@ public struct GatewayResponder: HTTPResponder {
                 throw error
             }
         default:
-            return Self.errorResponse(.methodNotAllowed("method \(method.rawValue) is not allowed on \(Self.safePath(request.uri.path))"),
+            return Self.errorResponse(.methodNotAllowed("method \(method.rawValue) is not allowed on this endpoint"),
                                       requestID: requestID, headers: common)
         }
     }
@@ -107,8 +108,4 @@ public struct GatewayResponder: HTTPResponder {
         return nil
     }
 
-    /// A path for messages, cut short and without anything a client could smuggle in.
-    static func safePath(_ path: String) -> String {
-        String(path.prefix(100).filter { $0.isASCII && !$0.isNewline })
-    }
 }

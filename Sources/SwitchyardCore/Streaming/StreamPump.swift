@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import SwitchyardWire
 
 /// Decouples reading the upstream from writing to the client for one streamed reply.
 ///
@@ -19,13 +20,20 @@ public final class StreamPump: @unchecked Sendable {
     private var consumer: CheckedContinuation<Void, Never>?
     private var producer: CheckedContinuation<Void, Never>?
     private var lastOutputNanos: UInt64
+    private var lastUpstreamNanos: UInt64
     private var task: Task<Void, Never>?
+    private var _abortedWith: AnthropicErrorType?
+    /// Longest upstream silence before the stream ends with a timeout error (provider `idle`).
+    let idleTimeoutNanos: UInt64?
     let id: Int
 
-    /// Starts `produce` in its own task; it must `push` its output and `close()` at the end.
-    public init(initial: [UInt8], produce: @escaping @Sendable (StreamPump) async -> Void) {
+    /// Starts `produce` in its own task; it must `push` its output and `close()` at the end, and
+    /// call `upstreamActivity()` whenever the upstream delivers bytes.
+    public init(initial: [UInt8], idleTimeoutNanos: UInt64? = nil, produce: @escaping @Sendable (StreamPump) async -> Void) {
         buffer = initial
         lastOutputNanos = MonotonicClock.nanos()
+        lastUpstreamNanos = lastOutputNanos
+        self.idleTimeoutNanos = idleTimeoutNanos
         id = StreamRegistry.shared.nextID()
         StreamRegistry.shared.register(self)
         task = Task { [self] in
@@ -35,6 +43,15 @@ public final class StreamPump: @unchecked Sendable {
     }
 
     // MARK: Producer side
+
+    /// The upstream delivered bytes (resets the idle timeout).
+    public func upstreamActivity() {
+        let now = MonotonicClock.nanos()
+        lock.withLock { lastUpstreamNanos = now }
+    }
+
+    /// Why the gateway ended the stream itself (idle timeout, shutdown), if it did.
+    public var abortedWith: AnthropicErrorType? { lock.withLock { _abortedWith } }
 
     /// Appends output; waits while the client is behind by more than `highWater` bytes.
     public func push(_ bytes: [UInt8]) async {
@@ -137,11 +154,22 @@ public final class StreamPump: @unchecked Sendable {
         }
     }
 
-    /// Ends the reply with `final` (an error event) and stops the producer: gateway shutdown.
-    func abort(with final: [UInt8]) {
+    /// Ends the stream with a timeout error when the upstream has been silent too long.
+    func checkIdle(now: UInt64) {
+        guard let idle = idleTimeoutNanos else { return }
+        let expired = lock.withLock { !closed && now &- lastUpstreamNanos >= idle }
+        if expired {
+            abort(type: .timeout, message: "upstream went silent for longer than the idle timeout")
+        }
+    }
+
+    /// Ends the reply with an error event and stops the producer (idle timeout, shutdown).
+    func abort(type: AnthropicErrorType, message: String) {
+        let final = ErrorEnvelope.sseEvent(type: type, message: message)
         task?.cancel()
         lock.withLock {
             guard !closed else { return }
+            _abortedWith = type
             buffer.append(contentsOf: final)
             closed = true
             resumeConsumer()

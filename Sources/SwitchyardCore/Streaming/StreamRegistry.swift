@@ -7,7 +7,7 @@ import SwitchyardWire
 public final class StreamRegistry: Sendable {
     public static let shared = StreamRegistry()
     static let pingIdleNanos: UInt64 = 15_000_000_000
-    static let tickNanos: UInt64 = 5_000_000_000
+    static let tickNanos: UInt64 = 1_000_000_000
     static let pingBytes = Array("event: ping\ndata: {\"type\":\"ping\"}\n\n".utf8)
 
     private struct State {
@@ -42,6 +42,7 @@ public final class StreamRegistry: Sendable {
             try? await Task.sleep(nanoseconds: Self.tickNanos)
             let now = MonotonicClock.nanos()
             for pump in state.withLockedValue({ Array($0.pumps.values) }) {
+                pump.checkIdle(now: now)
                 pump.keepAlive(now: now, idleNanos: Self.pingIdleNanos, ping: Self.pingBytes)
             }
         }
@@ -49,7 +50,6 @@ public final class StreamRegistry: Sendable {
 
     /// Ends every open stream with an `event: error` (gateway shutting down).
     public func abortAll(message: String) {
-        let bytes = ErrorEnvelope.sseEvent(type: .overloaded, message: message)
-        for pump in state.withLockedValue({ Array($0.pumps.values) }) { pump.abort(with: bytes) }
+        for pump in state.withLockedValue({ Array($0.pumps.values) }) { pump.abort(type: .overloaded, message: message) }
     }
 }

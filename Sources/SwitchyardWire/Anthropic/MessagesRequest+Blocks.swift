@@ -34,10 +34,10 @@ extension RequestDecoder {
             return .text(text, cacheControl: nil)  // callers see it through the role of its message
         default:
             guard Self.knownBlockTypes.contains(type) else {
-                throw fail(at: "type", "unknown block type \"\(type)\"")
+                throw fail(at: "type", "unknown block type \(quoted(type))")
             }
             if inToolResult, ["thinking", "redacted_thinking", "tool_use", "tool_result"].contains(type) {
-                throw fail(at: "type", "block type \"\(type)\" is not allowed inside a tool_result")
+                throw fail(at: "type", "block type \(quoted(type)) is not allowed inside a tool_result")
             }
             return .unmapped(type: type)
         }
@@ -60,7 +60,7 @@ extension RequestDecoder {
         case "file":
             return .file(id: try field("file_id") { d in try d.requiredString(s["file_id"], nonEmpty: true) })
         default:
-            throw fail(at: "type", "unknown image source type \"\(type)\" (expected base64, url or file)")
+            throw fail(at: "type", "unknown image source type \(quoted(type)) (expected base64, url or file)")
         }
     }
 
@@ -95,7 +95,7 @@ extension RequestDecoder {
             case "file":
                 return .file(id: try d.field("file_id") { d in try d.requiredString(s["file_id"], nonEmpty: true) })
             default:
-                throw d.fail(at: "type", "unknown document source type \"\(type)\"")
+                throw d.fail(at: "type", "unknown document source type \(quoted(type))")
             }
         }
         return Document(source: source, title: title, context: context)
@@ -174,7 +174,7 @@ extension RequestDecoder {
         case "any": kind = .any
         case "none": kind = .none
         case "tool": kind = .tool(try field("name") { d in try d.requiredString(o["name"], nonEmpty: true) })
-        default: throw fail(at: "type", "unknown tool_choice type \"\(type)\" (expected auto, any, tool or none)")
+        default: throw fail(at: "type", "unknown tool_choice type \(quoted(type)) (expected auto, any, tool or none)")
         }
         return ToolChoice(kind: kind, disableParallelToolUse: disable)
     }
@@ -195,7 +195,7 @@ extension RequestDecoder {
             return .enabled(budgetTokens: budget, display: display)
         case "adaptive": return .adaptive(display: display)
         case "disabled": return .disabled
-        default: throw fail(at: "type", "unknown thinking type \"\(type)\" (expected enabled, adaptive or disabled)")
+        default: throw fail(at: "type", "unknown thinking type \(quoted(type)) (expected enabled, adaptive or disabled)")
         }
     }
 }

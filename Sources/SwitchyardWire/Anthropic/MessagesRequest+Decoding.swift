@@ -193,7 +193,7 @@ struct RequestDecoder {
                 let c = try d.object(oc)
                 effort = try d.field("effort") { d -> String? in
                     guard let e = try d.optionalString(c["effort"]) else { return nil }
-                    guard ["low", "medium", "high", "xhigh", "max"].contains(e) else { throw d.fail("unknown effort \"\(e)\"") }
+                    guard ["low", "medium", "high", "xhigh", "max"].contains(e) else { throw d.fail("unknown effort \(quoted(e))") }
                     return e
                 }
                 if let f = c["format"], !f.isNull {
@@ -227,7 +227,7 @@ struct RequestDecoder {
                 try element(i) { d in
                     let o = try d.object(b)
                     let type = try d.field("type") { d in try d.requiredString(o["type"]) }
-                    guard type == "text" else { throw d.fail("system blocks must be of type \"text\", got \"\(type)\"") }
+                    guard type == "text" else { throw d.fail("system blocks must be of type \"text\", got \(quoted(type))") }
                     let text = try d.field("text") { d in try d.requiredString(o["text"]) }
                     out.append(SystemText(text: text, cacheControl: o["cache_control"]))
                 }
@@ -244,7 +244,7 @@ struct RequestDecoder {
         guard let role = Message.Role(rawValue: roleName) else {
             path.push("role")
             defer { path.pop() }
-            throw fail("unknown role \"\(roleName)\" (expected user or assistant)")
+            throw fail("unknown role \(quoted(roleName)) (expected user or assistant)")
         }
         let content = try field("content") { d -> [ContentBlock] in
             guard let c = o["content"] else { throw d.fail("field required") }

@@ -40,3 +40,10 @@ struct FieldPath {
         return out
     }
 }
+
+/// A client-supplied value quoted in an error message: at most 20 characters, so a secret sent
+/// in the wrong field (a token as a role or model name) is never echoed whole.
+public func quoted(_ value: String) -> String {
+    let clean = value.filter { !$0.isNewline }
+    return clean.count <= 20 ? "\"\(clean)\"" : "\"\(clean.prefix(16))…\""
+}

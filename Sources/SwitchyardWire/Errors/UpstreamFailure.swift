@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why an upstream attempt failed, classified for fallback decisions and mapped to what the
 /// client sees (translation-spec §5.3).
 public struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible {
@@ -34,10 +36,20 @@ public struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertib
 
     public var description: String { "\(kind.rawValue): \(message)" }
 
+    /// The same failure with every occurrence of the given secrets (the upstream key: some
+    /// providers quote it back in "invalid key" errors) replaced by `***`.
+    public func redacting(_ secrets: [String]) -> UpstreamFailure {
+        var copy = self
+        for secret in secrets where secret.count >= 4 && copy.message.contains(secret) {
+            copy.message = copy.message.replacingOccurrences(of: secret, with: "***")
+        }
+        return copy
+    }
+
     /// The `fallback.on` class of this failure: a malformed or truncated answer counts as a
     /// server error.
     public var fallbackKind: Kind {
-        kind == .badResponse ? .serverError : kind
+        kind == .badResponse || kind == .notFound ? .serverError : kind
     }
 
     /// The downstream status and Anthropic error type.
@@ -52,7 +64,9 @@ public struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertib
         case .authentication: return (500, .api)
         case .billing: return (402, .billing)
         case .permission: return (403, .permission)
-        case .notFound: return (404, .notFound)
+        // Claude Code hides a 404's message ("issue with the selected model"); an upstream that
+        // does not serve the routed model is the gateway's problem, so it is a 502 with the text.
+        case .notFound: return (502, .api)
         case .tooLarge: return (413, .requestTooLarge)
         case .badResponse: return (502, .api)
         case .serverError:

@@ -121,6 +121,7 @@ public struct ChatStreamTranslator {
     /// Before commit the failure is thrown back for an HTTP answer.
     public mutating func fail(_ failure: UpstreamFailure) throws(UpstreamFailure) {
         guard !isFinished else { return }
+        let failure = failure.redacting(context.redactions)
         guard committed else {
             state = .failed
             self.failure = failure

@@ -6,6 +6,8 @@ public struct ResponseContext: Sendable {
     public var stopSequences: [String]
     /// The local estimate of the prompt, used when an upstream reports no usage.
     public var estimatedInputTokens: Int
+    /// Secrets to blank out of any upstream text relayed to the client (the upstream key).
+    public var redactions: [String] = []
 
     public init(clientModel: String, toolNames: ToolNameMap = ToolNameMap(), stopSequences: [String] = [], estimatedInputTokens: Int = 0) {
         self.clientModel = clientModel

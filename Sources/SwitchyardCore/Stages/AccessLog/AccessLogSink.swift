@@ -13,6 +13,7 @@ public final class AccessLogSink: Sendable {
         switch destination {
         case "stdout": fd = 1; ownsFD = false
         case "stderr": fd = 2; ownsFD = false
+        case "off", "none": fd = -1; ownsFD = false
         default:
             let opened = open(destination, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
             guard opened >= 0 else { throw ConfigError(problems: [ConfigProblem(path: "logging.access_log", line: nil, message: "cannot open \(destination) for appending")]) }
@@ -22,6 +23,7 @@ public final class AccessLogSink: Sendable {
     }
 
     public func write(line: [UInt8]) {
+        guard fd >= 0 else { return }
         var bytes = line
         bytes.append(0x0A)
         bytes.withUnsafeBytes { raw in

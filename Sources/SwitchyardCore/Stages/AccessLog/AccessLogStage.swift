@@ -8,12 +8,15 @@ public struct AccessLogStage: Stage {
     let sink: AccessLogSink
     let format: LoggingSettings.Format
     let verbose: Bool
+    /// Upstream keys, redacted from verbose bodies.
+    let secrets: [String]
     static let verboseBodyLimit = 4096
 
-    public init(sink: AccessLogSink, format: LoggingSettings.Format, verbose: Bool) {
+    public init(sink: AccessLogSink, format: LoggingSettings.Format, verbose: Bool, secrets: [Secret] = []) {
         self.sink = sink
         self.format = format
         self.verbose = verbose
+        self.secrets = secrets.map(\.exposedValue)
     }
 
     public func handle(_ call: Call, context: CallContext, next: Next) async throws -> Reply {
@@ -39,9 +42,9 @@ public struct AccessLogStage: Stage {
             throw CancellationError()
         }
         switch reply.body {
-        case .bytes:
+        case .bytes(let body):
             stats.markFirstByte()
-            write(call: call, status: reply.status, stats: stats, context: context)
+            write(call: call, status: reply.status, stats: stats, context: context, responseBody: verbose ? body : nil)
         case .stream(let stream):
             let status = reply.status
             reply.body = .stream(stream.observed { _ in
@@ -51,7 +54,7 @@ public struct AccessLogStage: Stage {
         return reply
     }
 
-    func write(call: Call, status: Int, stats: CallStats, context: CallContext) {
+    func write(call: Call, status: Int, stats: CallStats, context: CallContext, responseBody: [UInt8]? = nil) {
         let now = MonotonicClock.nanos()
         let latency = now &- stats.startNanos
         let upstream = stats.upstreamNanos
@@ -81,9 +84,11 @@ public struct AccessLogStage: Stage {
         // Time not spent waiting on the upstream; unknown when the client left mid-request.
         let overhead: JSONValue = stats.errorType == "client_disconnected" ? .null : .double(Self.ms(latency > upstream ? latency - upstream : 0))
         o.append("overhead_ms", overhead)
-        if verbose, let request = try? call.parsed() {
-            let body = JSONWriter.encode(.object(request.raw))
-            o.append("request_body", .string(String(decoding: body.prefix(Self.verboseBodyLimit), as: UTF8.self)))
+        if verbose {
+            if let request = try? call.parsed() {
+                o.append("request_body", .string(redacted(JSONWriter.encode(.object(request.raw)), call: call)))
+            }
+            if let responseBody { o.append("response_body", .string(redacted(responseBody, call: call))) }
         }
         switch format {
         case .json:
@@ -92,6 +97,16 @@ public struct AccessLogStage: Stage {
             let line = o.members.map { "\($0.key)=\(JSONWriter.encodeString($0.value))" }.joined(separator: " ")
             sink.write(line: Array(line.utf8))
         }
+    }
+
+    /// A body for the verbose log: cut at `verboseBodyLimit`, the caller's token and every
+    /// upstream key replaced by `***`.
+    func redacted(_ body: [UInt8], call: Call) -> String {
+        var text = String(decoding: body.prefix(Self.verboseBodyLimit), as: UTF8.self)
+        for secret in secrets + [call.credential?.exposedValue].compactMap({ $0 }) where secret.count >= 4 {
+            text = text.replacingOccurrences(of: secret, with: "***")
+        }
+        return text
     }
 
     static func ms(_ nanos: UInt64) -> Double { (Double(nanos) / 1000).rounded() / 1000 }

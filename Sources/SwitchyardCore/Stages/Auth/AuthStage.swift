@@ -1,3 +1,5 @@
+import SwitchyardWire
+
 /// Auth stage: 401 for a missing or unknown token (tokens mode), 403 for a model whose route is
 /// outside the user's `routes` allow-list. Neither reaches the upstream.
 public struct AuthStage: Stage {
@@ -18,7 +20,7 @@ public struct AuthStage: Stage {
             context.user = user
             context.stats.user = user.name
             if let allowed = user.routes, let route = call.route, !allowed.contains(route.name) {
-                throw GatewayError.forbidden("user \"\(user.name)\" may not use route \"\(route.name)\" (model \"\((try? call.parsed().model) ?? "")\")")
+                throw GatewayError.forbidden("user \"\(user.name)\" may not use route \"\(route.name)\" (model \(quoted((try? call.parsed().model) ?? "")))")
             }
         }
         return try await next(call, context)

@@ -33,6 +33,13 @@ public struct Authenticator: Sendable {
         return .user(found)
     }
 
+    /// Whether `text` is one of the configured users' tokens (so it can be kept out of echoes).
+    public func isToken(_ text: String) -> Bool {
+        guard mode == .tokens, !users.isEmpty, text.count >= 8 else { return false }
+        let digest = Array(SHA256.hash(data: Array(text.utf8)))
+        return users.contains { Self.constantTimeEquals(digest, $0.tokenSHA256) }
+    }
+
     /// Compares two byte arrays without an early exit.
     public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }

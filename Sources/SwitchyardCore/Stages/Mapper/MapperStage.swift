@@ -27,18 +27,21 @@ public struct MapperStage: Stage {
             break
         }
         guard let route = call.route else {
-            throw GatewayError.notFound("model: \(request.model) is not served by any route")
+            throw GatewayError.notFound("model: \(quoted(request.model)) is not served by any route")
         }
         if request.maxTokens == 0 { return LocalReplies.emptyMessage(request, estimate: call.estimatedInputTokens) }
         var lastError: GatewayError? = nil
         for target in candidates(route) {
             guard let provider = providers[target.provider] else { continue }
-            let key = target.apiKey ?? provider.apiKey
-            guard let key else {
-                lastError = .upstreamKeyMissing(provider: provider.name, variable: target.missingKeyVariable ?? provider.missingKeyVariable)
+            // A target's own key wins; a target whose key variable is unset never borrows the
+            // provider's key. A provider with no api_key at all is keyless (local servers).
+            let missing = target.missingKeyVariable ?? (target.apiKey == nil ? provider.missingKeyVariable : nil)
+            if let missing {
+                lastError = .upstreamKeyMissing(provider: provider.name, variable: missing)
                 context.stats.recordAttempt("\(target.label) no-key")
                 continue
             }
+            let key = target.apiKey ?? provider.apiKey
             var attemptContext = context
             attemptContext.target = ResolvedTarget(provider: provider, target: target, apiKey: key)
             context.stats.target = target.label

@@ -6,24 +6,26 @@ import SwitchyardWire
 /// chunk through a `StreamPump`; one that ends without `message_stop` gets a terminal
 /// `event: error`, never a silent truncation. Usage is read from the events for logs and limits.
 enum AnthropicPassthroughRelay {
-    static func start(raw: Reply, stats: CallStats, target: String) async throws -> Reply {
+    /// How much of an upstream stream may be read looking for its first event.
+    static let maxPreambleBytes = 1 << 20
+
+    static func start(raw: Reply, stats: CallStats, target: String, secrets: [String], idleTimeoutNanos: UInt64) async throws -> Reply {
         guard case .stream(let upstream) = raw.body else { throw GatewayError.internalError("transport returned no stream") }
-        // Hold the status until the first bytes arrive, so an immediate failure is a real HTTP error.
-        let first: ByteBuffer?
+        // Hold the status until the first event is known good, so a failure is a real HTTP error.
+        let preamble: [UInt8]
         do {
-            first = try await upstream.next()
+            preamble = try await readFirstEvent(upstream)
         } catch let failure as UpstreamFailure {
             upstream.finish(.abandoned)
-            throw GatewayError.upstream(failure, target: target)
-        }
-        guard let first else {
-            upstream.finish(.completed)
-            throw GatewayError.upstream(UpstreamFailure(kind: .badResponse, upstreamStatus: 200, message: "upstream stream ended before any data"), target: target)
+            throw GatewayError.upstream(failure.redacting(secrets), target: target)
+        } catch {
+            upstream.finish(.abandoned)
+            throw error
         }
         stats.stream = true
         let watcher = PassthroughWatcher()
-        watcher.observe(first)
-        let pump = StreamPump(initial: Array(first.readableBytesView)) { pump in
+        watcher.observe(ByteBuffer(bytes: preamble))
+        let pump = StreamPump(initial: preamble, idleTimeoutNanos: idleTimeoutNanos) { pump in
             while true {
                 do {
                     guard let chunk = try await upstream.next() else {
@@ -33,11 +35,13 @@ enum AnthropicPassthroughRelay {
                         }
                         return
                     }
+                    pump.upstreamActivity()
                     watcher.observe(chunk)
-                    await pump.push(Array(chunk.readableBytesView))
+                    await pump.push(SecretScrubber.scrub(Array(chunk.readableBytesView), secrets: secrets))
                 } catch let failure as UpstreamFailure {
                     watcher.failed = true
-                    await pump.push(ErrorEnvelope.sseEvent(type: failure.downstream.type, message: failure.message))
+                    let f = failure.redacting(secrets)
+                    await pump.push(ErrorEnvelope.sseEvent(type: f.downstream.type, message: f.message))
                     return
                 } catch {
                     return
@@ -48,17 +52,106 @@ enum AnthropicPassthroughRelay {
             if outcome == .abandoned { pump.cancel() }
             upstream.finish(outcome)
             stats.usage = watcher.usage
-            if watcher.failed { stats.errorType = "api_error" } else if outcome == .abandoned { stats.errorType = "client_disconnected" }
+            if let aborted = pump.abortedWith {
+                stats.errorType = aborted.rawValue
+            } else if watcher.failed {
+                stats.errorType = "api_error"
+            } else if outcome == .abandoned {
+                stats.errorType = "client_disconnected"
+            }
         }
         return Reply(status: 200, headers: SSEHeaders.all, body: .stream(stream))
     }
 
-    static func usage(inMessage body: [UInt8]) -> Usage? {
-        guard let json = try? JSONParser.parse(body), let u = json["usage"] else { return nil }
+    /// Reads until the first `data:` line; returns the bytes read when it is a message_start.
+    static func readFirstEvent(_ upstream: ReplyStream) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var splitter = SSELineSplitter(maxLineBytes: maxPreambleBytes)
+        var verdict: Result<Void, UpstreamFailure>? = nil
+        while verdict == nil {
+            guard let chunk = try await upstream.next() else {
+                throw UpstreamFailure(kind: .badResponse, upstreamStatus: 200, message: "upstream stream ended before any event")
+            }
+            bytes.append(contentsOf: chunk.readableBytesView)
+            if bytes.count > maxPreambleBytes {
+                throw UpstreamFailure(kind: .badResponse, upstreamStatus: 200, message: "upstream sent no Messages event")
+            }
+            chunk.withUnsafeReadableBytes { raw in
+                try? splitter.feed(raw) { line in
+                    guard verdict == nil, line.starts(with: "data:".utf8) else { return }
+                    verdict = classifyFirstEvent(UnsafeRawBufferPointer(rebasing: line[5...]))
+                }
+            }
+        }
+        if case .failure(let failure) = verdict { throw failure }
+        return bytes
+    }
+
+    static func classifyFirstEvent(_ payload: UnsafeRawBufferPointer) -> Result<Void, UpstreamFailure> {
+        guard let json = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: payload.drop { $0 == 0x20 })) else {
+            return .failure(UpstreamFailure(kind: .badResponse, upstreamStatus: 200, message: "upstream sent an unreadable event"))
+        }
+        switch json["type"]?.stringValue {
+        case "message_start": return .success(())
+        case "error": return .failure(anthropicFailure(json["error"] ?? json))
+        default:
+            if let e = json["error"] { return .failure(anthropicFailure(e)) }
+            return .failure(UpstreamFailure(kind: .badResponse, upstreamStatus: 200, message: "upstream stream did not start with message_start"))
+        }
+    }
+
+    /// Checks a non-streamed Anthropic answer is a message (not an error or junk in a 200) and
+    /// returns its usage.
+    static func checkMessage(_ body: [UInt8]) throws(UpstreamFailure) -> Usage? {
+        guard let json = try? JSONParser.parse(body) else {
+            throw UpstreamFailure(kind: .badResponse, upstreamStatus: 200, message: "upstream sent an unreadable response")
+        }
+        if json["type"]?.stringValue == "error" || json["error"] != nil {
+            throw anthropicFailure(json["error"] ?? json)
+        }
+        guard json["type"]?.stringValue == "message" else {
+            throw UpstreamFailure(kind: .badResponse, upstreamStatus: 200, message: "upstream response is not a message")
+        }
+        guard let u = json["usage"] else { return nil }
         return Usage(
             inputTokens: Int(u["input_tokens"]?.intValue ?? 0), outputTokens: Int(u["output_tokens"]?.intValue ?? 0),
             cacheReadInputTokens: Int(u["cache_read_input_tokens"]?.intValue ?? 0),
             cacheCreationInputTokens: Int(u["cache_creation_input_tokens"]?.intValue ?? 0))
+    }
+
+    /// An Anthropic error object (`{"type":"overloaded_error","message":…}`) as a failure.
+    static func anthropicFailure(_ error: JSONValue) -> UpstreamFailure {
+        let statusByType = ["invalid_request_error": 400, "authentication_error": 401, "billing_error": 402, "permission_error": 403,
+                            "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429, "api_error": 500,
+                            "timeout_error": 504, "overloaded_error": 529]
+        if let type = error["type"]?.stringValue, let status = statusByType[type] {
+            return UpstreamErrorParser.failure(status: status, body: JSONWriter.encode(.object(["error": error])), retryAfter: nil)
+        }
+        return UpstreamErrorParser.failure(errorObject: error)
+    }
+}
+
+/// Blanks secrets out of relayed bytes (an upstream quoting its key back in an error event).
+enum SecretScrubber {
+    static func scrub(_ bytes: [UInt8], secrets: [String]) -> [UInt8] {
+        var out = bytes
+        for secret in secrets where secret.utf8.count >= 4 {
+            let needle = Array(secret.utf8)
+            while let start = find(needle, in: out) {
+                out.replaceSubrange(start..<(start + needle.count), with: Array("***".utf8))
+            }
+        }
+        return out
+    }
+
+    static func find(_ needle: [UInt8], in hay: [UInt8]) -> Int? {
+        guard hay.count >= needle.count else { return nil }
+        var i = 0
+        while i + needle.count <= hay.count {
+            if hay[i] == needle[0], hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
     }
 }
 

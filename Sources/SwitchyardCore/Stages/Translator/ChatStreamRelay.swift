@@ -6,7 +6,7 @@ import SwitchyardWire
 /// event is ready (failures before that are thrown for the mapper to fall back), then hands the
 /// rest to a `StreamPump` whose producer translates each upstream chunk as it arrives.
 enum ChatStreamRelay {
-    static func start(raw: Reply, context: ResponseContext, stats: CallStats, target: String) async throws -> Reply {
+    static func start(raw: Reply, context: ResponseContext, stats: CallStats, target: String, idleTimeoutNanos: UInt64) async throws -> Reply {
         guard case .stream(let upstream) = raw.body else { throw GatewayError.internalError("transport returned no stream") }
         var translator = ChatStreamTranslator(context: context)
         do {
@@ -21,7 +21,7 @@ enum ChatStreamRelay {
         stats.stream = true
         let result = RelayResult(usage: translator.finalUsage)
         let initial = translator.takeOutput()
-        let pump = StreamPump(initial: initial) { [translator] pump in
+        let pump = StreamPump(initial: initial, idleTimeoutNanos: idleTimeoutNanos) { [translator] pump in
             var translator = translator
             await relay(&translator, upstream: upstream, pump: pump, result: result)
         }
@@ -30,7 +30,9 @@ enum ChatStreamRelay {
             upstream.finish(outcome)
             let final = result.snapshot()
             stats.usage = final.usage
-            if let failure = final.failure {
+            if let aborted = pump.abortedWith {
+                stats.errorType = aborted.rawValue
+            } else if let failure = final.failure {
                 stats.errorType = failure.downstream.type.rawValue
             } else if outcome == .abandoned || !final.complete {
                 stats.errorType = stats.errorType ?? "client_disconnected"
@@ -55,6 +57,7 @@ enum ChatStreamRelay {
         while !translator.isFinished {
             do {
                 if let chunk = try await upstream.next() {
+                    pump.upstreamActivity()
                     try? feed(&translator, chunk)  // after commit, failures become error events
                 } else {
                     try? translator.finishInput()

@@ -32,14 +32,21 @@ public struct TranslatorStage: Stage {
             let body = AnthropicPassthrough.body(request, upstreamModel: resolved.target.model, maxTokensCap: resolved.target.maxTokens)
             upstreamCall.upstream = UpstreamRequest(url: provider.endpointURL, headers: [], body: body, stream: request.stream)
         }
-        let raw = try await next(upstreamCall, context)
+        let secrets = [resolved.apiKey?.exposedValue].compactMap { $0 }
+        let raw: Reply
+        do {
+            raw = try await next(upstreamCall, context)
+        } catch let error as GatewayError {
+            throw error.redactingUpstream(secrets)
+        }
         guard (200..<300).contains(raw.status) else {
             let body = try await Self.collect(raw, limit: Self.maxErrorBodyBytes, target: resolved.label, truncate: true)
             throw GatewayError.upstream(
-                UpstreamErrorParser.failure(status: raw.status, body: body, retryAfter: raw.header("retry-after")),
+                UpstreamErrorParser.failure(status: raw.status, body: body, retryAfter: raw.header("retry-after")).redacting(secrets),
                 target: resolved.label)
         }
-        let responseContext = ResponseContext(request: request, estimatedInputTokens: call.estimatedInputTokens)
+        var responseContext = ResponseContext(request: request, estimatedInputTokens: call.estimatedInputTokens)
+        responseContext.redactions = secrets
         switch (provider.kind, request.stream) {
         case (.openai, false):
             let body = try await Self.collect(raw, limit: provider.maxResponseBytes, target: resolved.label, truncate: false)
@@ -48,16 +55,22 @@ public struct TranslatorStage: Stage {
                 context.stats.usage = result.usage
                 return .json(200, result.body)
             } catch {
-                throw GatewayError.upstream(error, target: resolved.label)
+                throw GatewayError.upstream(error.redacting(secrets), target: resolved.label)
             }
         case (.openai, true):
-            return try await ChatStreamRelay.start(raw: raw, context: responseContext, stats: context.stats, target: resolved.label)
+            return try await ChatStreamRelay.start(raw: raw, context: responseContext, stats: context.stats, target: resolved.label,
+                                                   idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds))
         case (.anthropic, false):
             let body = try await Self.collect(raw, limit: provider.maxResponseBytes, target: resolved.label, truncate: false)
-            context.stats.usage = AnthropicPassthroughRelay.usage(inMessage: body)
+            do {
+                context.stats.usage = try AnthropicPassthroughRelay.checkMessage(body)
+            } catch {
+                throw GatewayError.upstream(error.redacting(secrets), target: resolved.label)
+            }
             return .json(200, body)
         case (.anthropic, true):
-            return try await AnthropicPassthroughRelay.start(raw: raw, stats: context.stats, target: resolved.label)
+            return try await AnthropicPassthroughRelay.start(raw: raw, stats: context.stats, target: resolved.label, secrets: secrets,
+                                                             idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds))
         }
     }
 
@@ -85,6 +98,9 @@ public struct TranslatorStage: Stage {
             } catch let failure as UpstreamFailure {
                 stream.finish(.abandoned)
                 throw GatewayError.upstream(failure, target: target)
+            } catch {
+                stream.finish(.abandoned)
+                throw error
             }
             stream.finish(.completed)
             return out

@@ -20,9 +20,13 @@ public final class HTTPClients: Sendable {
         self.eventLoopGroup = eventLoopGroup
     }
 
-    /// The client for a provider's timeouts and pool size.
+    /// The client for a provider's timeouts and pool size. AsyncHTTPClient's read timeout also
+    /// bounds the wait for response headers, so it is the longer of `first_byte` and `idle`; the
+    /// stream relay enforces a shorter `idle` between chunks itself, and `first_byte` is the
+    /// deadline of each request.
     public func client(for provider: Provider) -> HTTPClient {
-        let key = Key(connectMs: provider.timeouts.connect.milliseconds, idleMs: provider.timeouts.idle.milliseconds, poolSize: provider.maxConnections)
+        let t = provider.timeouts
+        let key = Key(connectMs: t.connect.milliseconds, idleMs: max(t.idle, t.firstByte).milliseconds, poolSize: provider.maxConnections)
         return clients.withLockedValue { table in
             if let c = table[key] { return c }
             var configuration = HTTPClient.Configuration()

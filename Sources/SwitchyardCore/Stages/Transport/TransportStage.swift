@@ -27,13 +27,17 @@ public struct TransportStage: Stage {
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "accept", value: upstream.stream ? "text/event-stream" : "application/json")
         request.headers.add(name: "user-agent", value: Self.userAgent)
+        if provider.kind == .anthropic {
+            request.headers.add(name: "anthropic-version", value: call.anthropicVersion ?? "2023-06-01")
+            if let beta = call.anthropicBeta { request.headers.add(name: "anthropic-beta", value: beta) }
+        }
         if let key = resolved.apiKey {
-            switch provider.kind {
-            case .openai: request.headers.add(name: "authorization", value: "Bearer " + key.exposedValue)
-            case .anthropic:
+            // Anthropic itself wants x-api-key; OpenRouter's Messages endpoint, like every
+            // OpenAI-compatible one, a Bearer token.
+            if provider.kind == .anthropic && provider.dialect != .openrouter {
                 request.headers.add(name: "x-api-key", value: key.exposedValue)
-                request.headers.add(name: "anthropic-version", value: call.anthropicVersion ?? "2023-06-01")
-                if let beta = call.anthropicBeta { request.headers.add(name: "anthropic-beta", value: beta) }
+            } else {
+                request.headers.add(name: "authorization", value: "Bearer " + key.exposedValue)
             }
         }
         for (name, value) in provider.headers { request.headers.add(name: name, value: value) }
@@ -87,7 +91,8 @@ public struct TransportStage: Stage {
             return UpstreamFailure(kind: .connectError, message: "could not connect to the upstream")
         }
         if let io = error as? IOError {
-            return UpstreamFailure(kind: .connectError, message: "upstream connection failed \(phase) (\(io.description))")
+            let reason = io.errnoCode == ECONNRESET ? "connection reset" : io.errnoCode == ECONNREFUSED ? "connection refused" : "I/O error"
+            return UpstreamFailure(kind: .connectError, message: "upstream connection failed \(phase) (\(reason))")
         }
         return UpstreamFailure(kind: .connectError, message: "upstream connection failed \(phase)")
     }

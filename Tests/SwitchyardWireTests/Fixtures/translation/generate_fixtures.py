@@ -1007,8 +1007,8 @@ up_err("error-402-billing", "§5.3: 402 → 402 billing_error with x-should-retr
 up_err("error-403-moderation", "§5.3: 403 moderation → 403 permission_error, message includes metadata.reasons.", 403,
        {"error": {"code": 403, "message": "Input was flagged", "metadata": {"reasons": ["harassment"], "flagged_input": "...", "provider_name": None, "model_slug": UP}}},
        err(403, "permission_error", "harassment"))
-up_err("error-404-not-found", "§5.3: 404 → 404 not_found_error (message not asserted: may be rewritten to name the client model).", 404,
-       {"error": {"code": 404, "message": "No endpoints found for test/model."}}, err(404, "not_found_error", ""))
+up_err("error-404-not-found", "Upstream 404 (the routed model is not served upstream) → 502 api_error with the upstream's message: claude-code.md reserves 404 for a model no route serves, since Claude Code hides a 404's message.", 404,
+       {"error": {"code": 404, "message": "No endpoints found for test/model."}}, err(502, "api_error", "No endpoints found"))
 up_err("error-408-timeout", "§5.3: 408 → 504 timeout_error.", 408, {"error": {"code": 408, "message": "Request timed out"}}, err(504, "timeout_error", "timed out"))
 up_err("error-413-too-large", "§5.3: 413 → 413 request_too_large.", 413, {"error": {"code": 413, "message": "Payload too large"}}, err(413, "request_too_large", "too large"))
 up_err("error-422-invalid", "§5.3: 422 → 400 invalid_request_error.", 422,
