@@ -63,7 +63,6 @@ def test_200_with_error_body_is_529(gateway, mock):
     (400, anthropic.BadRequestError, "invalid_request_error"),
     (402, anthropic.APIStatusError, "billing_error"),
     (403, anthropic.PermissionDeniedError, "permission_error"),
-    (404, anthropic.NotFoundError, "not_found_error"),
     (413, anthropic.APIStatusError, "request_too_large"),
 ])
 def test_other_upstream_statuses(gateway, mock, status, exc, etype):
@@ -72,6 +71,16 @@ def test_other_upstream_statuses(gateway, mock, status, exc, etype):
         _create(gateway)
     assert e.value.status_code == status
     assert e.value.body["error"]["type"] == etype
+
+
+def test_upstream_404_becomes_502_with_the_upstream_message(gateway, mock):
+    # Claude Code hides a 404's message, so 404 is kept for models no route serves (claude-code.md).
+    mock.script({"reply": {"type": "error", "status": 404, "body": {"error": {"code": 404, "message": "No endpoints found for mock/model-a."}}}})
+    with pytest.raises(anthropic.InternalServerError) as e:
+        _create(gateway)
+    assert e.value.status_code == 502
+    assert e.value.body["error"]["type"] == "api_error"
+    assert "No endpoints found for mock/model-a." in e.value.body["error"]["message"]
 
 
 def test_408_becomes_504_timeout(gateway, mock):

@@ -26,6 +26,15 @@ public struct Usage: Sendable, Equatable {
             cacheCreationInputTokens: written)
     }
 
+    /// Merges an Anthropic `usage` object: present keys overwrite (as the SDK accumulates
+    /// message_start and message_delta usage).
+    public mutating func merge(anthropic usage: JSONValue) {
+        if let v = usage["input_tokens"]?.intValue { inputTokens = Int(v) }
+        if let v = usage["output_tokens"]?.intValue { outputTokens = Int(v) }
+        if let v = usage["cache_read_input_tokens"]?.intValue { cacheReadInputTokens = Int(v) }
+        if let v = usage["cache_creation_input_tokens"]?.intValue { cacheCreationInputTokens = Int(v) }
+    }
+
     /// The four-key Anthropic usage object.
     public var json: JSONValue {
         .object([

@@ -22,6 +22,7 @@ public struct MapperStage: Stage {
         let request = try call.parsed()
         switch call.endpoint {
         case .countTokens:
+            context.stats.usage = Usage(inputTokens: call.estimatedInputTokens)
             return .json(200, JSONWriter.encode(.object(["input_tokens": .int(Int64(call.estimatedInputTokens))])))
         case .messages:
             break

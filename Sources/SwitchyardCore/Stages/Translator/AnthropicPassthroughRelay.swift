@@ -113,10 +113,9 @@ enum AnthropicPassthroughRelay {
             throw UpstreamFailure(kind: .badResponse, upstreamStatus: 200, message: "upstream response is not a message")
         }
         guard let u = json["usage"] else { return nil }
-        return Usage(
-            inputTokens: Int(u["input_tokens"]?.intValue ?? 0), outputTokens: Int(u["output_tokens"]?.intValue ?? 0),
-            cacheReadInputTokens: Int(u["cache_read_input_tokens"]?.intValue ?? 0),
-            cacheCreationInputTokens: Int(u["cache_creation_input_tokens"]?.intValue ?? 0))
+        var usage = Usage()
+        usage.merge(anthropic: u)
+        return usage
     }
 
     /// An Anthropic error object (`{"type":"overloaded_error","message":…}`) as a failure.
@@ -179,19 +178,12 @@ final class PassthroughWatcher: @unchecked Sendable {
                     guard let json = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: line[5...])) else { return }
                     switch json["type"]?.stringValue {
                     case "message_stop": _sawMessageStop = true
-                    case "message_start": if let u = json["message"]?["usage"] { merge(u) }
-                    case "message_delta": if let u = json["usage"] { merge(u) }
+                    case "message_start": if let u = json["message"]?["usage"] { _usage.merge(anthropic: u) }
+                    case "message_delta": if let u = json["usage"] { _usage.merge(anthropic: u) }
                     default: break
                     }
                 }
             }
         }
-    }
-
-    private func merge(_ u: JSONValue) {
-        if let v = u["input_tokens"]?.intValue { _usage.inputTokens = Int(v) }
-        if let v = u["output_tokens"]?.intValue { _usage.outputTokens = Int(v) }
-        if let v = u["cache_read_input_tokens"]?.intValue { _usage.cacheReadInputTokens = Int(v) }
-        if let v = u["cache_creation_input_tokens"]?.intValue { _usage.cacheCreationInputTokens = Int(v) }
     }
 }
