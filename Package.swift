@@ -49,6 +49,7 @@ let package = Package(
             dependencies: [
                 "SwitchyardCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(

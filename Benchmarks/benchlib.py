@@ -55,6 +55,11 @@ def raise_nofile(want: int = 65536) -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+def exit_on_sigterm() -> None:
+    """SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so `finally` blocks stop our children."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def workdir(prefix: str) -> Path:
     d = Path(tempfile.mkdtemp(prefix=prefix, dir=os.environ.get("BENCH_TMP", "/tmp")))
     d.chmod(0o755)            # nginx workers (user nobody when started by root) read files in it
@@ -270,9 +275,6 @@ class Nginx(Child):
             if not self.alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"nginx failed to start:\n{self.tail()}")
             time.sleep(0.05)
-
-    def stop(self, sig: int = signal.SIGQUIT, timeout: float = 10.0) -> None:
-        super().stop(signal.SIGTERM, timeout)
 
 
 def free_port() -> int:

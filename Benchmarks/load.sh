@@ -11,4 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$here/setup.sh"
 # 32 wrk connections need few fds, but keep the limit high for the gateway and its upstream pool
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-exec python3 "$here/load_bench.py" "$@"
+# exec the interpreter itself (not a version-manager shim), so a SIGTERM to this script reaches it
+# and it stops the processes it started
+py="$(python3 -c 'import sys; print(sys.executable)')"
+exec "$py" "$here/load_bench.py" "$@"

@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib as B  # noqa: E402
 
@@ -46,6 +47,8 @@ def run_wrk(name: str, url: str, body: Path, wd: Path, threads: int, conns: int,
     env = dict(os.environ, BODY_FILE=str(body), SUMMARY_FILE=str(summary))
     argv = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{max(1, int(round(duration)))}s", "--latency",
             "--timeout", "10s", "-s", str(B.HERE / "wrk" / "post_body.lua"), url]
+    if gw:
+        gw.stats.reset_hwm()            # VmHWM then shows this run's peak (when the kernel allows it)
     cpu0 = gw.stats.cpu_seconds() if gw else 0.0
     p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=duration + 60)
     cpu1 = gw.stats.cpu_seconds() if gw else 0.0
@@ -83,7 +86,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, configs)")
     a = ap.parse_args()
     smoke = a.smoke
-    duration = env_num("DURATION", 20, 2, smoke)
+    duration = env_num("DURATION", 20, 1, smoke)
     conns = int(env_num("CONNECTIONS", 32, 8, smoke))
     threads = int(env_num("THREADS", 2, 2, smoke))
     rate = env_num("RATE", 1000, 200, smoke)
@@ -93,6 +96,7 @@ def main() -> int:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: run Benchmarks/setup.sh")
     nofile = B.raise_nofile(65536)
+    B.exit_on_sigterm()
     wd = B.workdir("switchyard-load-")
     if smoke:
         print(B.SMOKE_BANNER)
@@ -158,8 +162,9 @@ def main() -> int:
         if not a.no_large:
             runs.append(("e", "gateway, streaming, claude-code-request.json", gurl, bodies["large-stream"], gw))
         # short warm-up of both paths (connection pools, page faults), not measured
-        run_wrk("warmup-gw", gurl, bodies["small"], wd, threads, conns, 1, gw)
-        run_wrk("warmup-direct", f"{up}/json/v1/chat/completions", bodies["openai-json"], wd, threads, conns, 1, None)
+        if not smoke:
+            run_wrk("warmup-gw", gurl, bodies["small"], wd, threads, conns, 1, gw)
+            run_wrk("warmup-direct", f"{up}/json/v1/chat/completions", bodies["openai-json"], wd, threads, conns, 1, None)
         for key, label, url, body, g in runs:
             print(f"running ({key}) {label} ...", flush=True)
             r = run_wrk(key, url, body, wd, threads, conns, duration, g)
@@ -182,7 +187,7 @@ def main() -> int:
                 if f["ok"] < f["sent"]:
                     failures.append(f"fixed rate {f['label']}: {f['sent'] - f['ok']} of {f['sent']} requests "
                                     f"failed or unanswered {f['errors']}")
-        results["final_rss_mb"], results["final_hwm_mb"] = gw.stats.rss_mb(), gw.stats.hwm_mb()
+        results["final_rss_mb"] = gw.stats.rss_mb()
         if not gw.alive():
             failures.append("the gateway died during the run")
     finally:
@@ -211,11 +216,11 @@ def main() -> int:
                      f"{errs['status']}/{nerr}", ratio,
                      f"{r['cpu_us_per_req']:.1f} µs" if r.get("cpu_us_per_req") is not None else "-",
                      f"{r['rss_mb']:.1f} MB" if "rss_mb" in r else "-", f"{r['hwm_mb']:.1f} MB" if "hwm_mb" in r else "-"])
-    print(B.table(["run", "req/s", "p50", "p99", "non2xx/sockerr", "gw/direct", "gw CPU/req", "gw VmRSS", "gw VmHWM"],
+    print(B.table(["run", "req/s", "p50", "p99", "non2xx/sockerr", "gw/direct", "gw CPU/req", "gw VmRSS", "VmHWM (run)"],
                   rows, title=f"wrk -t{threads} -c{conns} -d{duration:g}s (closed loop, max throughput)"))
-    print(f"gateway idle RSS at start: {idle_rss:.1f} MB; at the end: VmRSS {results['final_rss_mb']:.1f} MB, "
-          f"VmHWM {results['final_hwm_mb']:.1f} MB. CPU/req = gateway utime+stime during the run / requests "
-          f"({1e6 / B.CLK_TCK:.0f} µs tick).")
+    print(f"gateway idle RSS at start: {idle_rss:.1f} MB; at the end: VmRSS {results['final_rss_mb']:.1f} MB. "
+          f"CPU/req = gateway utime+stime during the run / requests ({1e6 / B.CLK_TCK:.0f} µs tick); VmRSS after "
+          f"the run, VmHWM = peak during the run.")
 
     FR = results["fixed_rate"]
     if FR:

@@ -14,7 +14,7 @@
         --hold more seconds (20) while VmRSS is sampled every 200 ms; then the upstream ends them all
         (finish, usage, [DONE]) and every stream must complete.  Peak VmRSS / VmHWM, per-stream cost.
 
-    python3 Benchmarks/stream_bench.py            # full run (about 2-3 minutes with a release build)
+    python3 Benchmarks/stream_bench.py            # full run (about 1.5 minutes with a release build)
     python3 Benchmarks/stream_bench.py --smoke    # a few seconds; plumbing check only
     options: --only ttfb,chunks,memory  --samples N  --chunks N  --streams 1000,10000  --hold S
              --json FILE  --strict  --keep
@@ -32,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 
+sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib as B  # noqa: E402
 
@@ -424,6 +425,7 @@ def main() -> int:
 
     binary = B.gateway_bin()
     nofile = B.raise_nofile(65536)
+    B.exit_on_sigterm()
     wd = B.workdir("switchyard-stream-")
     if smoke:
         print(B.SMOKE_BANNER)

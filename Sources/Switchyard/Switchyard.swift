@@ -1,4 +1,6 @@
 import ArgumentParser
+import NIOCore
+import NIOPosix
 import SwitchyardCore
 
 /// The `switchyard` command: serve, check, token.
@@ -8,4 +10,20 @@ struct Switchyard: AsyncParsableCommand {
         abstract: "An Anthropic Messages API gateway for OpenAI-compatible and Anthropic upstreams.",
         subcommands: [Serve.self, Check.self, Token.self],
         defaultSubcommand: Serve.self)
+
+    static func main() async {
+        // Run Swift concurrency on NIO's event loops: the request path then stays on the loop
+        // that owns its sockets instead of hopping to a separate thread pool and back.
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

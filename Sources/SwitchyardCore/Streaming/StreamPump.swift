@@ -147,7 +147,7 @@ public final class StreamPump: @unchecked Sendable {
     /// Adds `ping` bytes when the client has been waiting longer than `idleNanos`.
     func keepAlive(now: UInt64, idleNanos: UInt64, ping: [UInt8]) {
         lock.withLock {
-            guard !closed, consumer != nil, buffer.isEmpty, now &- lastOutputNanos >= idleNanos else { return }
+            guard !closed, consumer != nil, buffer.isEmpty, now > lastOutputNanos, now - lastOutputNanos >= idleNanos else { return }
             buffer = ping
             lastOutputNanos = now
             resumeConsumer()
@@ -157,7 +157,8 @@ public final class StreamPump: @unchecked Sendable {
     /// Ends the stream with a timeout error when the upstream has been silent too long.
     func checkIdle(now: UInt64) {
         guard let idle = idleTimeoutNanos else { return }
-        let expired = lock.withLock { !closed && now &- lastUpstreamNanos >= idle }
+        // `now` was read before this stream was visited: activity since then is not silence.
+        let expired = lock.withLock { !closed && now > lastUpstreamNanos && now - lastUpstreamNanos >= idle }
         if expired {
             abort(type: .timeout, message: "upstream went silent for longer than the idle timeout")
         }

@@ -196,20 +196,22 @@ public struct JSONParser {
     private mutating func parseString(isKey: Bool) throws(JSONParseError) -> String {
         index += 1  // opening quote
         let start = index
-        // Fast path: no escapes.
+        var nonASCII = false
+        // Fast path: no escapes; UTF-8 is validated only when a byte is not ASCII.
         while index < bytes.count {
             let c = bytes[index]
             if c == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
-                index += 1
-                guard let s = String(validating: slice, as: UTF8.self) else {
+                if nonASCII && !UTF8Validation.isValid(slice) {
                     index = start
                     throw error("invalid UTF-8 in a string")
                 }
-                return s
+                index += 1
+                return String(decoding: slice, as: UTF8.self)
             }
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw error("unescaped control character in a string") }
+            if c >= 0x80 { nonASCII = true }
             index += 1
         }
         guard index < bytes.count else { throw error("unterminated string") }
@@ -220,11 +222,10 @@ public struct JSONParser {
             let c = bytes[index]
             if c == UInt8(ascii: "\"") {
                 index += 1
-                guard let s = String(validating: scratch, as: UTF8.self) else {
-                    throw error("invalid UTF-8 in a string")
-                }
+                let valid = scratch.withUnsafeBytes { UTF8Validation.isValid($0) }
+                guard valid else { throw error("invalid UTF-8 in a string") }
                 if isKey, scratch.contains(0) { throw error("NUL character in an object key") }
-                return s
+                return String(decoding: scratch, as: UTF8.self)
             }
             if c < 0x20 { throw error("unescaped control character in a string") }
             if c != UInt8(ascii: "\\") {
