@@ -1,7 +1,7 @@
 /// Writes Anthropic SSE events (`event: X\ndata: {…}\n\n`) straight into a byte buffer, without
 /// building JSON trees for the hot delta events.
 struct AnthropicEventWriter {
-    var writer = JSONWriter(capacity: 4096)
+    var writer = JSONWriter(capacity: 512)
 
     var bytes: [UInt8] {
         get { writer.bytes }
