@@ -53,6 +53,25 @@ def test_alias_is_routed_by_family(alias, claude, cli_gateway, mock, tap):
                    for m in up_systems[1:])
 
 
+def test_default_sonnet_model_pin_is_what_the_alias_sends(claude, cli_gateway, mock, tap):
+    """The README's optional pin: ANTHROPIC_DEFAULT_SONNET_MODEL decides what `--model sonnet`
+    sends, and the routes decide where that name goes."""
+    routes = [{"name": "pinned", "match": {"models": ["claude-sonnet-4-5-20250929"]},
+               "targets": [{"provider": "mock", "model": "mock/pinned-target"}]}] + FAMILY_ROUTES
+    gw = cli_gateway(routes=routes)
+    proxy = tap(gw.base_url)
+    mock.script({"match": {"stream": True}, "times": -1, "reply": {"type": "chat", "content": "pinned answer"}})
+
+    run = claude.run(proxy.base_url, "hi", model="sonnet",
+                     extra_env={"ANTHROPIC_DEFAULT_SONNET_MODEL": "claude-sonnet-4-5-20250929"})
+
+    assert not run.is_error and run.result_text == "pinned answer", run.describe()
+    (post,) = message_posts(proxy)
+    assert post["body"]["model"] == "claude-sonnet-4-5-20250929"
+    (req,) = chat_requests(mock.requests())
+    assert req["body"]["model"] == "mock/pinned-target"
+
+
 def test_model_discovery_fills_the_cli_cache(claude, cli_gateway, mock, tap):
     """CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY=1: the CLI calls GET /v1/models?limit=1000 with its
     credential and caches the claude-* ids (only) in ~/.claude/cache/gateway-models.json."""
