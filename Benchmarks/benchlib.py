@@ -437,3 +437,24 @@ def fmt_ms(x: float, digits: int = 3) -> str:
 
 def fmt_us(x: float, digits: int = 1) -> str:
     return "nan" if x != x else f"{x:.{digits}f} µs"
+
+
+def report_results(results: dict, checks: list, failures: list, json_path, work_dir, binary) -> bool:
+    """The common end of a benchmark: the debug-build note, budgets and failures stored in
+    `results` (written to `json_path` when given), and the run problems printed. True when the
+    run is invalid."""
+    import json as _json
+    from pathlib import Path as _Path
+    if is_debug_build(binary):
+        print("NOTE: debug build; build the release binary for real numbers.")
+    results["budgets"] = [{"budget": c[0], "measured": c[1], "ok": c[2]} for c in checks]
+    results["failures"] = failures
+    if json_path:
+        _Path(json_path).write_text(_json.dumps(results, indent=2, default=str))
+    if failures:
+        print("\nRUN PROBLEMS (the numbers above are not valid):")
+        for f in failures:
+            print(f"  - {f}")
+        print(f"logs: {work_dir}")
+        return True
+    return False

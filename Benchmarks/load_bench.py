@@ -263,17 +263,7 @@ def main() -> int:
     checks.append(["idle RSS ≤ 30 MB (fresh gateway)", f"{idle_rss:.1f} MB", idle_rss <= BUDGET_IDLE_RSS_MB])
     missed = [c for c in checks if c[2] is False]
     print(B.table(["budget", "measured", "verdict"], [[c[0], c[1], B.verdict(c[2], smoke)] for c in checks]))
-    if B.is_debug_build(binary):
-        print("NOTE: debug build; build the release binary for real numbers.")
-    results["budgets"] = [{"budget": c[0], "measured": c[1], "ok": c[2]} for c in checks]
-    results["failures"] = failures
-    if a.json:
-        Path(a.json).write_text(json.dumps(results, indent=2, default=str))
-    if failures:
-        print("\nRUN PROBLEMS (the numbers above are not valid):")
-        for f in failures:
-            print(f"  - {f}")
-        print(f"logs: {wd}")
+    if B.report_results(results, checks, failures, a.json, wd, binary):
         return 1
     if not a.keep:
         shutil.rmtree(wd, ignore_errors=True)
