@@ -56,7 +56,7 @@ extension GatewayResponder {
         do {
             let work = Task { try await snapshot.pipeline.handle(call, context: context) }
             watch.onClose { work.cancel() }
-            reply = try await work.value
+            reply = try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
         } catch {
             watch.finish()
             slot.release()
