@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NIOCore
 import NIOPosix
 import SwitchyardCore
@@ -14,6 +15,9 @@ struct Switchyard: AsyncParsableCommand {
     static func main() async {
         // Run Swift concurrency on NIO's event loops: the request path then stays on the loop
         // that owns its sockets instead of hopping to a separate thread pool and back.
+        if let threads = ProcessInfo.processInfo.environment["SWITCHYARD_THREADS"].flatMap(Int.init), threads > 0 {
+            NIOSingletons.groupLoopCountSuggestion = threads
+        }
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         do {
             var command = try parseAsRoot()

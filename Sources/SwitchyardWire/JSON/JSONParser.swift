@@ -67,6 +67,7 @@ public struct JSONParser {
         if depth > maxDepth { throw error("JSON nested deeper than \(maxDepth) levels") }
         index += 1
         var members: [JSONMember] = []
+        members.reserveCapacity(8)
         var seenKeys: Set<String>? = nil  // built only for large objects, so duplicate checks stay linear
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
@@ -197,7 +198,14 @@ public struct JSONParser {
         index += 1  // opening quote
         let start = index
         var nonASCII = false
-        // Fast path: no escapes; UTF-8 is validated only when a byte is not ASCII.
+        // Fast path: no escapes; UTF-8 is validated only when a byte is not ASCII. Runs of plain
+        // bytes are skipped eight at a time.
+        while index + 8 <= bytes.count {
+            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            if Self.needsAttention(word) { break }
+            if word & 0x8080_8080_8080_8080 != 0 { nonASCII = true }
+            index += 8
+        }
         while index < bytes.count {
             let c = bytes[index]
             if c == UInt8(ascii: "\"") {
@@ -251,6 +259,18 @@ public struct JSONParser {
             }
         }
         throw error("unterminated string")
+    }
+
+    /// True when an 8-byte word holds a quote, a backslash or a control character (SWAR).
+    @inline(__always) static func needsAttention(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = w ^ (ones &* 0x22)
+        let backslash = w ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote & highs
+        let hasBackslash = (backslash &- ones) & ~backslash & highs
+        let hasControl = (w &- ones &* 0x20) & ~w & highs
+        return (hasQuote | hasBackslash | hasControl) != 0
     }
 
     private mutating func readHex4() throws(JSONParseError) -> UInt32 {
