@@ -1,3 +1,4 @@
+import Foundation
 import SwitchyardWire
 import Testing
 
@@ -58,5 +59,24 @@ import Testing
         #expect(text.contains(#"\u0001"#))
         #expect(text.contains("/"))
         #expect(try parse(text) == v)
+    }
+}
+
+@Suite struct JSONParserStringScanTests {
+    /// Strings with quotes, backslashes, control and non-ASCII characters at every offset of an
+    /// 8-byte word round-trip through Foundation's encoder and our parser.
+    @Test func stringsRoundTripAtEveryWordOffset() throws {
+        let specials: [Character] = ["\"", "\\", "\n", "\u{01}", "é", "😀", "/", "a"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let length = Int.random(in: 0..<40, using: &generator)
+            var s = ""
+            for _ in 0..<length {
+                s.append(Bool.random(using: &generator) ? specials.randomElement(using: &generator)! : Character(UnicodeScalar(UInt8.random(in: 0x20...0x7E, using: &generator))))
+            }
+            let encoded = try JSONSerialization.data(withJSONObject: [s], options: [.fragmentsAllowed])
+            let parsed = try JSONParser.parse([UInt8](encoded))
+            #expect(parsed == .array([.string(s)]), "\(s.debugDescription)")
+        }
     }
 }
