@@ -36,10 +36,15 @@ public final class StreamPump: @unchecked Sendable {
         self.idleTimeoutNanos = idleTimeoutNanos
         id = StreamRegistry.shared.nextID()
         StreamRegistry.shared.register(self)
-        task = Task { [self] in
+        let t = Task { [self] in
             await produce(self)
             close()
         }
+        let closedAlready = lock.withLock { () -> Bool in
+            task = t
+            return closed
+        }
+        if closedAlready { t.cancel() }  // aborted before the task was known
     }
 
     // MARK: Producer side
@@ -131,14 +136,15 @@ public final class StreamPump: @unchecked Sendable {
 
     /// Stops the producer (client gone, reply abandoned).
     public func cancel() {
-        task?.cancel()
-        lock.withLock {
+        let t = lock.withLock { () -> Task<Void, Never>? in
             closed = true
             buffer.removeAll()
             resumeConsumer()
             producer?.resume()
             producer = nil
+            return task
         }
+        t?.cancel()
         StreamRegistry.shared.unregister(id)
     }
 
@@ -167,17 +173,20 @@ public final class StreamPump: @unchecked Sendable {
     /// Ends the reply with an error event and stops the producer (idle timeout, shutdown).
     func abort(type: AnthropicErrorType, message: String) {
         let final = ErrorEnvelope.sseEvent(type: type, message: message)
-        task?.cancel()
-        lock.withLock {
-            guard !closed else { return }
+        // Close first, then stop the producer: whatever it pushes while it unwinds (its own
+        // error for the cancelled upstream read) is dropped, so the client sees one error event.
+        let (aborted, t) = lock.withLock { () -> (Bool, Task<Void, Never>?) in
+            guard !closed else { return (false, task) }
             _abortedWith = type
             buffer.append(contentsOf: final)
             closed = true
             resumeConsumer()
             producer?.resume()
             producer = nil
+            return (true, task)
         }
-        StreamRegistry.shared.unregister(id)
+        t?.cancel()
+        if aborted { StreamRegistry.shared.unregister(id) }
     }
 
     private func resumeConsumer() {
