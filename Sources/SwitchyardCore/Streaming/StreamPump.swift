@@ -171,7 +171,7 @@ public final class StreamPump: @unchecked Sendable {
     }
 
     /// Ends the reply with an error event and stops the producer (idle timeout, shutdown).
-    func abort(type: AnthropicErrorType, message: String) {
+    public func abort(type: AnthropicErrorType, message: String) {
         let final = ErrorEnvelope.sseEvent(type: type, message: message)
         // Close first, then stop the producer: whatever it pushes while it unwinds (its own
         // error for the cancelled upstream read) is dropped, so the client sees one error event.
