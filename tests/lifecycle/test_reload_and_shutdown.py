@@ -193,3 +193,18 @@ def test_metrics_on_a_separate_listener(gateway_factory, mock):
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(gw.url("/metrics"), timeout=2)
     assert e.value.code in (404, 405)
+
+
+def test_metrics_show_fallbacks_and_targets_in_cooldown(gateway_factory, mock):
+    config = base_config(mock, fallback={"cooldown": "30s"})
+    config["routes"][0]["targets"] = [{"provider": "mock", "model": "mock/first"}, {"provider": "mock", "model": "mock/second"}]
+    gw = gateway_factory(config)
+    mock.script([{"match": {"model": "mock/first"}, "reply": {"type": "error", "status": 500}},
+                 {"times": -1, "reply": {"type": "chat", "content": "from the second"}}])
+    status, _, reply = post(gw, body())
+    assert status == 200 and b"from the second" in reply
+    with urllib.request.urlopen(gw.url("/metrics"), timeout=5) as r:
+        text = r.read().decode()
+    assert "switchyard_targets_in_cooldown 1" in text
+    assert 'switchyard_fallback_attempts_total{route="default",target="mock:mock/first",reason="server_error"} 1' in text
+    assert 'switchyard_requests_total{route="default",target="mock:mock/second",status="200"} 1' in text

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The gateway's Prometheus metrics (`switchyard_*`, config.md "Metrics"). Labels carry route,
@@ -71,6 +72,16 @@ public final class Metrics: Sendable {
                              help: "Upstream attempts that failed over to a retry or the next target").increment()
     }
 
+    /// Reads how many targets are cooling down when metrics are scraped (set at start).
+    private let cooldownProbe = NIOLockedValueBox<(@Sendable () -> Int)?>(nil)
+
+    public func setCooldownProbe(_ probe: @escaping @Sendable () -> Int) {
+        cooldownProbe.withLockedValue { $0 = probe }
+    }
+
     /// The Prometheus text exposition.
-    public func render() -> [UInt8] { registry.emitToBuffer() }
+    public func render() -> [UInt8] {
+        if let probe = cooldownProbe.withLockedValue({ $0 }) { targetsInCooldown(probe()) }
+        return registry.emitToBuffer()
+    }
 }

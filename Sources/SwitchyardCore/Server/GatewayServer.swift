@@ -56,6 +56,8 @@ public struct GatewayServer {
         let state = GatewayState(logger: logger)
         let holder = SnapshotHolder(GatewaySnapshot(config: config, generation: 1, state: state, accessLog: accessLog))
         Metrics.shared.generation(1)
+        let cooldowns = state.cooldowns
+        Metrics.shared.setCooldownProbe { cooldowns.coolingCount(now: MonotonicClock.nanos()) }
         let notifier = SystemdNotifier()
         let reloader = ConfigReloader(source: source, loader: loader, holder: holder, state: state, accessLog: accessLog, notifier: notifier, logger: logger)
         let portFile = options.portFile
