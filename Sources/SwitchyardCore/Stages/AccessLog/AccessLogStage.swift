@@ -111,13 +111,32 @@ public struct AccessLogStage: Stage {
 
     static func ms(_ nanos: UInt64) -> Double { (Double(nanos) / 1000).rounded() / 1000 }
 
+    /// RFC 3339 UTC with milliseconds, formatted by hand (String(format:) costs microseconds).
     static func timestamp() -> String {
         var t = timespec()
         clock_gettime(CLOCK_REALTIME, &t)
         var tmv = tm()
         var seconds = t.tv_sec
         gmtime_r(&seconds, &tmv)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tmv.tm_year + 1900, tmv.tm_mon + 1, tmv.tm_mday,
-                      tmv.tm_hour, tmv.tm_min, tmv.tm_sec, t.tv_nsec / 1_000_000)
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            var v = value
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(v / divisor % 10))
+                v %= divisor
+                divisor /= 10
+            }
+        }
+        digits(Int(tmv.tm_year) + 1900, 4); out.append(UInt8(ascii: "-"))
+        digits(Int(tmv.tm_mon) + 1, 2); out.append(UInt8(ascii: "-"))
+        digits(Int(tmv.tm_mday), 2); out.append(UInt8(ascii: "T"))
+        digits(Int(tmv.tm_hour), 2); out.append(UInt8(ascii: ":"))
+        digits(Int(tmv.tm_min), 2); out.append(UInt8(ascii: ":"))
+        digits(Int(tmv.tm_sec), 2); out.append(UInt8(ascii: "."))
+        digits(Int(t.tv_nsec / 1_000_000), 3); out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
