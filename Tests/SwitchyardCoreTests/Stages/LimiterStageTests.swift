@@ -76,7 +76,9 @@ final class TestClock: Sendable {
         guard case .success(let first) = await send("alice", next: next) else { Issue.record("first rejected"); return }
         if case .success = await send("alice", next: next) { Issue.record("second admitted while the first stream is open") }
         guard case .stream(let stream) = first.body else { Issue.record("no stream"); return }
+        #expect(state.inFlight("user:alice") == 1)
         stream.finish(.abandoned)  // the client went away
+        #expect(state.inFlight("user:alice") == 0)
         if case .failure(let e) = await send("alice", next: next) { Issue.record("slot not released: \(e)") }
     }
 
