@@ -69,7 +69,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
             return (429, .rateLimit, m, [("retry-after", String(retry))] + headers)
         case .overloaded(let m): return (529, .overloaded, m, [])
         case .upstreamKeyMissing(let provider, let variable):
-            let hint = variable.map { "set the environment variable \($0) and reload" } ?? "configure providers.\(provider).api_key"
+            let hint = variable.map { "set the environment variable \($0) and restart the gateway" } ?? "configure providers.\(provider).api_key"
             return (500, .api, "no upstream API key for provider \"\(provider)\": \(hint)", [("x-should-retry", "false")])
         case .upstream(let failure, let target):
             let (status, type) = failure.downstream

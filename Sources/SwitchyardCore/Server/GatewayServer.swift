@@ -103,7 +103,7 @@ public struct GatewayServer {
                 let variable = target.missingKeyVariable ?? provider.missingKeyVariable
                 let what = variable.map { "environment variable \($0) is not set" } ?? "no api_key is configured"
                 if warned.insert(variable ?? provider.name).inserted {
-                    logger.warning("upstream key missing for provider \(provider.name): \(what); requests routed there will get an error until it is set (then reload)")
+                    logger.warning("upstream key missing for provider \(provider.name): \(what); requests routed there get an error naming it until the gateway is restarted with it set")
                 }
             }
         }
