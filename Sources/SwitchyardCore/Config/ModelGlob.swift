@@ -19,7 +19,11 @@ public struct ModelGlob: Sendable, CustomStringConvertible {
     public var description: String { pattern }
 
     public func matches(_ model: String) -> Bool {
-        let text = Array(model.lowercased().utf8)
+        matches(lowercasedUTF8: Array(model.lowercased().utf8))
+    }
+
+    /// Matches a model name already lowercased to UTF-8 (the router does that once per request).
+    public func matches(lowercasedUTF8 text: [UInt8]) -> Bool {
         if hasQuestion { return Self.wildcard(Array(pattern.lowercased().utf8), text) }
         if pieces.count == 1 { return text == pieces[0] }
         var position = 0

@@ -10,8 +10,9 @@ public struct RouteMatcher: Sendable {
     }
 
     public func route(model: String, thinking: Bool, estimatedInputTokens: Int) -> Route? {
+        let name = Array(model.lowercased().utf8)
         for route in routes {
-            guard route.models.contains(where: { $0.matches(model) }) else { continue }
+            guard route.models.contains(where: { $0.matches(lowercasedUTF8: name) }) else { continue }
             if let wanted = route.thinking, wanted != thinking { continue }
             if estimatedInputTokens < route.minInputTokens { continue }
             return route
