@@ -13,6 +13,7 @@ public final class GatewaySnapshot: Sendable {
     /// `GET /v1/models` bodies, Anthropic and OpenAI shape.
     public let modelsAnthropic: [UInt8]
     public let modelsOpenAI: [UInt8]
+    let modelsCatalog: ModelsCatalog
     /// First 12 hex characters of the config's content hash (`switchyard-config` header).
     public let configTag: String
 
@@ -37,6 +38,7 @@ public final class GatewaySnapshot: Sendable {
         }
         pipeline = Pipeline(stages: stages)
         let catalog = ModelsCatalog(router: router, providers: config.providers)
+        modelsCatalog = catalog
         modelsAnthropic = catalog.anthropicBody()
         modelsOpenAI = catalog.openAIBody()
     }

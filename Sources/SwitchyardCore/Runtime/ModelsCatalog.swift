@@ -9,8 +9,16 @@ struct ModelsCatalog {
     static let createdAt = "2025-01-01T00:00:00Z"
 
     func anthropicBody() -> [UInt8] {
-        let models = router.advertisedModels
-        let data: [JSONValue] = models.map { entry in
+        anthropicPage(limit: 20, afterID: nil, beforeID: nil)
+    }
+
+    /// One page of the Anthropic list (`limit` 1–1000, default 20; `after_id` / `before_id`).
+    func anthropicPage(limit: Int, afterID: String?, beforeID: String?) -> [UInt8] {
+        var models = router.advertisedModels
+        if let afterID, let i = models.firstIndex(where: { $0.id == afterID }) { models = Array(models[(i + 1)...]) }
+        if let beforeID, let i = models.firstIndex(where: { $0.id == beforeID }) { models = Array(models[..<i]) }
+        let page = beforeID != nil && afterID == nil ? Array(models.suffix(limit)) : Array(models.prefix(limit))
+        let data: [JSONValue] = page.map { entry in
             let target = entry.route.targets.first.map { "\($0.provider)/\($0.model)" } ?? "?"
             return .object([
                 "type": .string("model"), "id": .string(entry.id),
@@ -18,8 +26,8 @@ struct ModelsCatalog {
             ])
         }
         return JSONWriter.encode(.object([
-            "data": .array(data), "has_more": .bool(false),
-            "first_id": models.first.map { .string($0.id) } ?? .null, "last_id": models.last.map { .string($0.id) } ?? .null,
+            "data": .array(data), "has_more": .bool(page.count < models.count),
+            "first_id": page.first.map { .string($0.id) } ?? .null, "last_id": page.last.map { .string($0.id) } ?? .null,
         ]))
     }
 

@@ -61,7 +61,12 @@ public struct GatewayResponder: HTTPResponder {
         case (.models, .get):
             if let rejection = authReject(request, snapshot) { return Self.errorResponse(rejection, requestID: requestID, headers: common) }
             let anthropic = request.headers[.init("anthropic-version")!] != nil || request.headers[.init("x-api-key")!] != nil
-            return Self.json(200, anthropic ? snapshot.modelsAnthropic : snapshot.modelsOpenAI, headers: common)
+            guard anthropic else { return Self.json(200, snapshot.modelsOpenAI, headers: common) }
+            let query = request.uri.queryParameters
+            let after = query["after_id"].map(String.init), before = query["before_id"].map(String.init)
+            let limit = query["limit"].flatMap { Int(String($0)) }.map { min(max($0, 1), 1000) } ?? 20
+            if after == nil && before == nil && limit == 20 { return Self.json(200, snapshot.modelsAnthropic, headers: common) }
+            return Self.json(200, snapshot.modelsCatalog.anthropicPage(limit: limit, afterID: after, beforeID: before), headers: common)
         case (.model(let id), .get):
             if let rejection = authReject(request, snapshot) { return Self.errorResponse(rejection, requestID: requestID, headers: common) }
             guard let entry = snapshot.router.advertisedModels.first(where: { $0.id == id }) else {
