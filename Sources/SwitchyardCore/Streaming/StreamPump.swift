@@ -86,6 +86,22 @@ public final class StreamPump: @unchecked Sendable {
         }
     }
 
+    /// Appends the last bytes of the reply (message_stop or an error event) and closes, in one
+    /// step: a concurrent abort (idle timeout, shutdown) then finds the stream already ended and
+    /// adds no second terminal event.
+    public func pushFinal(_ bytes: [UInt8]) {
+        lock.withLock {
+            guard !closed else { return }
+            buffer.append(contentsOf: bytes)
+            lastOutputNanos = MonotonicClock.nanos()
+            closed = true
+            resumeConsumer()
+            producer?.resume()
+            producer = nil
+        }
+        StreamRegistry.shared.unregister(id)
+    }
+
     /// No more output after what is buffered.
     public func close() {
         lock.withLock {

@@ -48,6 +48,18 @@ import Testing
         #expect(pump.abortedWith == .overloaded)
     }
 
+    @Test func anAbortAfterTheFinalEventAddsNothing() async {
+        let pump = StreamPump(initial: []) { pump in
+            pump.pushFinal(ErrorEnvelope.sseEvent(type: .timeout, message: "upstream went silent"))
+            // A timer firing right now must find the stream already ended.
+            pump.abort(type: .overloaded, message: "the gateway is shutting down")
+        }
+        let events = SSEEvents.parse(await drain(pump))
+        #expect(events.count == 1)
+        #expect(events.first?["data"]?["error"]?["type"]?.stringValue == "timeout_error")
+        #expect(pump.abortedWith == nil)
+    }
+
     @Test func cancellingStopsTheProducer() async throws {
         let stopped = Counter()
         let pump = StreamPump(initial: []) { _ in

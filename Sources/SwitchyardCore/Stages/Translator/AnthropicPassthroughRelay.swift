@@ -29,9 +29,11 @@ enum AnthropicPassthroughRelay {
             while true {
                 do {
                     guard let chunk = try await upstream.next() else {
-                        if !watcher.sawMessageStop {
+                        if watcher.sawError {
+                            watcher.failed = true  // the upstream's own error event ended it
+                        } else if !watcher.sawMessageStop {
                             watcher.failed = true
-                            await pump.push(ErrorEnvelope.sseEvent(type: .api, message: "upstream stream ended before completion"))
+                            pump.pushFinal(ErrorEnvelope.sseEvent(type: .api, message: "upstream stream ended before completion"))
                         }
                         return
                     }
@@ -41,7 +43,7 @@ enum AnthropicPassthroughRelay {
                 } catch let failure as UpstreamFailure {
                     watcher.failed = true
                     let f = failure.redacting(secrets)
-                    await pump.push(ErrorEnvelope.sseEvent(type: f.downstream.type, message: f.message))
+                    pump.pushFinal(ErrorEnvelope.sseEvent(type: f.downstream.type, message: f.message))
                     return
                 } catch {
                     return
@@ -160,10 +162,13 @@ final class PassthroughWatcher: @unchecked Sendable {
     private let lock = NIOLock()
     private var splitter = SSELineSplitter(maxLineBytes: 16 << 20)
     private var _sawMessageStop = false
+    private var _sawError = false
     private var _failed = false
     private var _usage = Usage()
 
     var sawMessageStop: Bool { lock.withLock { _sawMessageStop } }
+    /// The upstream sent its own `error` event (a terminal one).
+    var sawError: Bool { lock.withLock { _sawError } }
     var usage: Usage { lock.withLock { _usage } }
     var failed: Bool {
         get { lock.withLock { _failed } }
@@ -178,6 +183,7 @@ final class PassthroughWatcher: @unchecked Sendable {
                     guard let json = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: line[5...])) else { return }
                     switch json["type"]?.stringValue {
                     case "message_stop": _sawMessageStop = true
+                    case "error": _sawError = true
                     case "message_start": if let u = json["message"]?["usage"] { _usage.merge(anthropic: u) }
                     case "message_delta": if let u = json["usage"] { _usage.merge(anthropic: u) }
                     default: break

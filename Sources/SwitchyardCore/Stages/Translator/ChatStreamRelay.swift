@@ -69,7 +69,11 @@ enum ChatStreamRelay {
                 try? translator.fail(UpstreamFailure(kind: .connectError, message: "upstream connection failed mid-stream"))
             }
             result.update(usage: translator.finalUsage, failure: translator.failure, complete: translator.state == .finished)
-            await pump.push(translator.takeOutput())
+            if translator.isFinished {
+                pump.pushFinal(translator.takeOutput())
+            } else {
+                await pump.push(translator.takeOutput())
+            }
         }
     }
 
