@@ -1,3 +1,5 @@
+import SwitchyardWire
+
 /// A model-name glob (`claude-sonnet-*`, `*`, `claude-3-5-sonnet*`): `*` any run, `?` one
 /// character, case-insensitive. Compiled once per config snapshot.
 public struct ModelGlob: Sendable, CustomStringConvertible {
@@ -36,21 +38,11 @@ public struct ModelGlob: Sendable, CustomStringConvertible {
                 guard text.count - position >= piece.count, text.suffix(piece.count).elementsEqual(piece) else { return false }
                 position = text.count
             } else {
-                guard let found = Self.find(piece, in: text, from: position) else { return false }
+                guard let found = ByteSearch.firstIndex(of: piece, in: text, from: position) else { return false }
                 position = found + piece.count
             }
         }
         return true
-    }
-
-    private static func find(_ needle: [UInt8], in hay: [UInt8], from: Int) -> Int? {
-        guard needle.count <= hay.count - from else { return nil }
-        var i = from
-        while i + needle.count <= hay.count {
-            if hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
-            i += 1
-        }
-        return nil
     }
 
     /// General matcher for patterns with `?` (rare): iterative with backtracking to the last `*`.

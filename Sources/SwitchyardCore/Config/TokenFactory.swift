@@ -9,9 +9,6 @@ public enum TokenFactory {
     }
 
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { b in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(b >> 4)], digits[Int(b & 0xF)]])
-        }.joined()
+        SHA256Digest.hexString(Array(SHA256.hash(data: Array(token.utf8))))
     }
 }

@@ -40,8 +40,6 @@ public struct Call: Sendable {
     public func parsed() throws -> MessagesRequest {
         try decoded.get()
     }
-
-    public var isStream: Bool { (try? decoded.get())?.stream ?? false }
 }
 
 /// The HTTP request the transport sends upstream.

@@ -37,7 +37,7 @@ public final class GatewaySnapshot: Sendable {
             }
         }
         pipeline = Pipeline(stages: stages)
-        let catalog = ModelsCatalog(router: router, providers: config.providers)
+        let catalog = ModelsCatalog(router: router)
         modelsCatalog = catalog
         modelsAnthropic = catalog.anthropicBody()
         modelsOpenAI = catalog.openAIBody()

@@ -4,7 +4,6 @@ import SwitchyardWire
 /// the upstream it maps to in `display_name`. Computed once per snapshot.
 struct ModelsCatalog {
     let router: RouteMatcher
-    let providers: [Provider]
 
     static let createdAt = "2025-01-01T00:00:00Z"
 

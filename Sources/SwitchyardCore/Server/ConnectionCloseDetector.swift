@@ -67,7 +67,7 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
         let requestID = Identifiers.requestID()
         let body = ErrorEnvelope.json(type: type, message: message, requestID: requestID)
         var fields = HTTPFields()
-        fields[.init("request-id")!] = requestID
+        fields[.requestID] = requestID
         fields[.contentType] = "application/json"
         fields[.contentLength] = String(body.count)
         fields[.connection] = "close"

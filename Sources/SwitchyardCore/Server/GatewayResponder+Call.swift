@@ -48,7 +48,7 @@ extension GatewayResponder {
         let call = Call(
             endpoint: endpoint == .countTokens ? .countTokens : .messages, decoded: decoded, route: route,
             bodyBytes: body.readableBytes, estimatedInputTokens: estimate, credential: credential,
-            anthropicBeta: request.headers[.init("anthropic-beta")!], anthropicVersion: request.headers[.init("anthropic-version")!])
+            anthropicBeta: request.headers[.anthropicBeta], anthropicVersion: request.headers[.anthropicVersion])
         let context = CallContext(requestID: requestID, generation: snapshot.generation, logger: logger)
         // Watch for the client going away: that cancels the upstream request at once.
         let watch = DisconnectWatch(connection: connection)

@@ -46,8 +46,8 @@ public struct GatewayResponder: HTTPResponder {
         let snapshot = holder.current
         let requestID = Identifiers.requestID()
         var common = HTTPFields()
-        common[.init("request-id")!] = requestID
-        common[.init("switchyard-config")!] = snapshot.configTag
+        common[.requestID] = requestID
+        common[.switchyardConfig] = snapshot.configTag
         let method = request.method
         guard let endpoint = Self.endpoint(path: request.uri.path) else {
             return Self.errorResponse(.notFound("not found: this gateway serves POST /v1/messages, /v1/messages/count_tokens, GET /v1/models and /health"),
@@ -60,7 +60,7 @@ public struct GatewayResponder: HTTPResponder {
             return Self.json(200, Array("{\"status\":\"ok\"}".utf8), headers: common)
         case (.models, .get):
             if let rejection = authReject(request, snapshot) { return Self.errorResponse(rejection, requestID: requestID, headers: common) }
-            let anthropic = request.headers[.init("anthropic-version")!] != nil || request.headers[.init("x-api-key")!] != nil
+            let anthropic = request.headers[.anthropicVersion] != nil || request.headers[.xAPIKey] != nil
             guard anthropic else { return Self.json(200, snapshot.modelsOpenAI, headers: common) }
             let query = request.uri.queryParameters
             let after = query["after_id"].map(String.init), before = query["before_id"].map(String.init)
@@ -105,7 +105,7 @@ public struct GatewayResponder: HTTPResponder {
 
     /// `x-api-key`, else `Authorization: Bearer`.
     static func credential(_ headers: HTTPFields) -> Secret? {
-        if let key = headers[.init("x-api-key")!], !key.isEmpty { return Secret(key) }
+        if let key = headers[.xAPIKey], !key.isEmpty { return Secret(key) }
         if let auth = headers[.authorization] {
             let lower = auth.lowercased()
             if lower.hasPrefix("bearer ") { return Secret(String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces)) }

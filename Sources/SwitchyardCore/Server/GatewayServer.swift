@@ -53,7 +53,7 @@ public struct GatewayServer {
             logger.warning("auth.mode is open on a non-loopback address: anyone who can reach \(config.server.host):\(config.server.port) can use your upstream keys")
         }
         let accessLog = try AccessLogSink(destination: config.logging.accessLog)
-        let state = GatewayState(logger: logger)
+        let state = GatewayState()
         let holder = SnapshotHolder(GatewaySnapshot(config: config, generation: 1, state: state, accessLog: accessLog))
         Metrics.shared.generation(1)
         let cooldowns = state.cooldowns

@@ -40,9 +40,7 @@ public struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertib
     /// providers quote it back in "invalid key" errors) replaced by `***`.
     public func redacting(_ secrets: [String]) -> UpstreamFailure {
         var copy = self
-        for secret in secrets where secret.count >= 4 && copy.message.contains(secret) {
-            copy.message = copy.message.replacingOccurrences(of: secret, with: "***")
-        }
+        copy.message = message.redacting(secrets)
         return copy
     }
 

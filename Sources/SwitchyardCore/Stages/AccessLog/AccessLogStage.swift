@@ -102,11 +102,8 @@ public struct AccessLogStage: Stage {
     /// A body for the verbose log: cut at `verboseBodyLimit`, the caller's token and every
     /// upstream key replaced by `***`.
     func redacted(_ body: [UInt8], call: Call) -> String {
-        var text = String(decoding: body.prefix(Self.verboseBodyLimit), as: UTF8.self)
-        for secret in secrets + [call.credential?.exposedValue].compactMap({ $0 }) where secret.count >= 4 {
-            text = text.replacingOccurrences(of: secret, with: "***")
-        }
-        return text
+        String(decoding: body.prefix(Self.verboseBodyLimit), as: UTF8.self)
+            .redacting(secrets + [call.credential?.exposedValue].compactMap { $0 })
     }
 
     static func ms(_ nanos: UInt64) -> Double { (Double(nanos) / 1000).rounded() / 1000 }

@@ -138,21 +138,11 @@ enum SecretScrubber {
         var out = bytes
         for secret in secrets where secret.utf8.count >= 4 {
             let needle = Array(secret.utf8)
-            while let start = find(needle, in: out) {
+            while let start = ByteSearch.firstIndex(of: needle, in: out) {
                 out.replaceSubrange(start..<(start + needle.count), with: Array("***".utf8))
             }
         }
         return out
-    }
-
-    static func find(_ needle: [UInt8], in hay: [UInt8]) -> Int? {
-        guard hay.count >= needle.count else { return nil }
-        var i = 0
-        while i + needle.count <= hay.count {
-            if hay[i] == needle[0], hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
-            i += 1
-        }
-        return nil
     }
 }
 
