@@ -92,16 +92,17 @@ struct RequestDecoder {
         return s
     }
 
+    /// A JSON integer: digits only, as the API's schema says. A number written with a fraction
+    /// or an exponent (`1.0`, `1e3`, `0.000…`) or beyond 64 bits is refused, whatever its value.
     func integer(_ value: JSONValue, min: Int) throws -> Int {
         switch value {
         case .int(let i):
             guard i >= Int64(min) else { throw fail("must be an integer >= \(min), got \(i)") }
             return Int(i)
-        case .double(let d) where d.rounded() == d && abs(d) < 1e15:
-            guard d >= Double(min) else { throw fail("must be an integer >= \(min)") }
-            return Int(d)
+        case .double:
+            throw fail("must be an integer (digits only, no fraction or exponent)")
         default:
-            throw fail("expected an integer, got \(value.typeName == "number" ? "a fractional number" : value.typeName)")
+            throw fail("expected an integer, got \(value.typeName)")
         }
     }
 

@@ -25,13 +25,19 @@ public struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertib
     public var upstreamStatus: Int?
     /// Human-readable, secret-free text (upstream message kept).
     public var message: String
-    public var retryAfter: String?
+    /// The upstream's `Retry-After` advice, bounded (`RetryAfter`); nil when absent or unusable.
+    public var retryAfterSeconds: Double?
+    /// The upstream sent a `Retry-After` that is unusable (huge, negative, not a number): it
+    /// asked for a wait the gateway will not honour, so a retry here is pointless.
+    public var retryAfterUnusable: Bool
 
+    /// `retryAfter` is the raw upstream header; it is parsed and bounded here.
     public init(kind: Kind, upstreamStatus: Int? = nil, message: String, retryAfter: String? = nil) {
         self.kind = kind
         self.upstreamStatus = upstreamStatus
         self.message = message
-        self.retryAfter = retryAfter
+        self.retryAfterSeconds = retryAfter.flatMap { RetryAfter.seconds($0) }
+        self.retryAfterUnusable = retryAfter != nil && retryAfterSeconds == nil
     }
 
     public var description: String { "\(kind.rawValue): \(message)" }
@@ -41,6 +47,17 @@ public struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertib
     public func redacting(_ secrets: [String]) -> UpstreamFailure {
         var copy = self
         copy.message = message.redacting(secrets)
+        return copy
+    }
+
+    /// The same failure met after the stream was committed: a connection that breaks mid-stream
+    /// (reset, or closed in the middle of a chunk) cut a reply that had started, so the client
+    /// sees `api_error`, as for a clean early end; `overloaded_error` stays for connections that
+    /// failed before any byte (translation-spec §5.4).
+    public var afterCommit: UpstreamFailure {
+        guard kind == .connectError else { return self }
+        var copy = self
+        copy.kind = .badResponse
         return copy
     }
 
@@ -81,7 +98,7 @@ public struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertib
     /// `x-should-retry: false` where retrying cannot help.
     public var responseHeaders: [(String, String)] {
         var headers: [(String, String)] = []
-        if let retryAfter { headers.append(("retry-after", retryAfter)) }
+        if let retryAfterSeconds { headers.append(("retry-after", String(Int(retryAfterSeconds.rounded(.up))))) }
         if kind == .billing || kind == .authentication { headers.append(("x-should-retry", "false")) }
         return headers
     }

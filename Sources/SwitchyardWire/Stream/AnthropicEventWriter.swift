@@ -2,6 +2,11 @@
 /// building JSON trees for the hot delta events.
 struct AnthropicEventWriter {
     var writer = JSONWriter(capacity: 512)
+    /// Blanks upstream secrets out of text, thinking and tool-argument deltas, also when one is
+    /// split across deltas (held back until the block shows what follows). Nil: no secrets.
+    var scrubber: SecretScrubber?
+    /// The kind of the deltas whose tail the scrubber may be holding.
+    private var heldKind: DeltaKind?
 
     var bytes: [UInt8] {
         get { writer.bytes }
@@ -52,6 +57,13 @@ struct AnthropicEventWriter {
     /// A delta whose payload is one string field: text_delta, thinking_delta, signature_delta,
     /// input_json_delta.
     mutating func delta(_ index: Int, kind: DeltaKind, _ value: String) {
+        guard scrubber != nil, kind != .signature else { return writeDelta(index, kind: kind, value) }
+        let safe = scrubber!.scrub(Array(value.utf8))  // in place: the held tail is not copied
+        heldKind = kind
+        if !safe.isEmpty { writeDelta(index, kind: kind, String(decoding: safe, as: UTF8.self)) }
+    }
+
+    private mutating func writeDelta(_ index: Int, kind: DeltaKind, _ value: String) {
         writer.appendRaw("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":")
         writer.writeInt(Int64(index))
         switch kind {
@@ -67,6 +79,11 @@ struct AnthropicEventWriter {
     enum DeltaKind { case text, thinking, signature, inputJSON }
 
     mutating func blockStop(_ index: Int) {
+        if let kind = heldKind {
+            heldKind = nil
+            let rest = scrubber!.finish()
+            if !rest.isEmpty { writeDelta(index, kind: kind, String(decoding: rest, as: UTF8.self)) }
+        }
         writer.appendRaw("event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":")
         writer.writeInt(Int64(index))
         writer.appendRaw("}\n\n")

@@ -118,7 +118,7 @@ extension ChatStreamTranslator {
             }
             if anthropic, let signature = d["signature"]?.stringValue, !signature.isEmpty {
                 if case .thinking = open {} else { appendThinking("", detailIndex: detailIndex, foreign: nil) }
-                if case .thinking(let i, _, _) = open { events.delta(i, kind: .signature, signature) }
+                if case .thinking(let i, _) = open { events.delta(i, kind: .signature, signature) }
             }
         }
     }
@@ -127,9 +127,11 @@ extension ChatStreamTranslator {
     /// Foreign-format details are merged and emitted as one codec signature when the block closes.
     mutating func appendThinking(_ text: String, detailIndex: Int64?, foreign: JSONObject?) {
         outputBytes += text.utf8.count
-        if case .thinking(let i, let openDetail, var merged) = open, openDetail == detailIndex || detailIndex == nil || openDetail == nil {
-            if let foreign { merged = Self.merge(merged, foreign) }
-            open = .thinking(i, detailIndex: openDetail ?? detailIndex, foreign: merged)
+        if case .thinking(let i, let openDetail) = open, openDetail == detailIndex || detailIndex == nil || openDetail == nil {
+            if let foreign {
+                if foreignReasoning == nil { foreignReasoning = ReasoningDetailAccumulator(foreign) } else { foreignReasoning!.add(foreign) }
+            }
+            open = .thinking(i, detailIndex: openDetail ?? detailIndex)
             if !text.isEmpty { events.delta(i, kind: .thinking, text) }
             return
         }
@@ -137,20 +139,9 @@ extension ChatStreamTranslator {
         let index = nextIndex
         nextIndex += 1
         events.thinkingStart(index)
-        open = .thinking(index, detailIndex: detailIndex, foreign: foreign)
+        open = .thinking(index, detailIndex: detailIndex)
+        foreignReasoning = foreign.map(ReasoningDetailAccumulator.init)
         if !text.isEmpty { events.delta(index, kind: .thinking, text) }
-    }
-
-    static func merge(_ base: JSONObject?, _ add: JSONObject) -> JSONObject {
-        guard var merged = base else { return add }
-        for member in add.members {
-            if member.key == "text" || member.key == "summary", let s = member.value.stringValue {
-                merged[member.key] = .string((merged[member.key]?.stringValue ?? "") + s)
-            } else if !member.value.isNull {
-                merged[member.key] = member.value
-            }
-        }
-        return merged
     }
 
     // MARK: Tool calls
@@ -222,8 +213,9 @@ extension ChatStreamTranslator {
         case .none: return
         case .text(let i), .tool(let i, _):
             events.blockStop(i)
-        case .thinking(let i, _, let foreign):
-            if let foreign { events.delta(i, kind: .signature, ReasoningCodec.encode(.object(foreign))) }
+        case .thinking(let i, _):
+            if let foreign = foreignReasoning { events.delta(i, kind: .signature, ReasoningCodec.encode(.object(foreign.object))) }
+            foreignReasoning = nil
             events.blockStop(i)
         }
         open = .none

@@ -13,7 +13,7 @@ public struct ChatStreamTranslator {
     enum OpenBlock {
         case none
         case text(Int)
-        case thinking(Int, detailIndex: Int64?, foreign: JSONObject?)
+        case thinking(Int, detailIndex: Int64?)
         case tool(Int, slot: Int)
     }
 
@@ -32,6 +32,9 @@ public struct ChatStreamTranslator {
     var splitter: SSELineSplitter
     public internal(set) var state: State = .waiting
     var open: OpenBlock = .none
+    /// The non-Anthropic reasoning detail of the open thinking block, emitted whole as one codec
+    /// signature when the block closes (kept outside `open` so appending never copies it).
+    var foreignReasoning: ReasoningDetailAccumulator?
     var nextIndex = 0
     var slots: [ToolSlot] = []
     var slotByKey: [Int64: Int] = [:]
@@ -58,6 +61,7 @@ public struct ChatStreamTranslator {
         self.context = context
         self.messageID = messageID
         self.splitter = SSELineSplitter(maxLineBytes: maxLineBytes)
+        if !context.redactions.isEmpty { events.scrubber = SecretScrubber(secrets: context.redactions) }
     }
 
     /// True once message_start went out: the client has a 200 and errors are SSE events.

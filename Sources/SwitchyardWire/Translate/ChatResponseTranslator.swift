@@ -101,38 +101,31 @@ public enum ChatResponseTranslator {
 /// each as a thinking or redacted_thinking block.
 struct ReasoningDetailMerger {
     private var order: [Int64] = []
-    private var details: [Int64: JSONObject] = [:]
+    private var details: [Int64: ReasoningDetailAccumulator] = [:]
     private var nextSynthetic: Int64 = 1_000_000
 
     mutating func add(_ detail: JSONValue) {
         guard case .object(let o) = detail else { return }
         var key = o["index"]?.intValue ?? nextSynthetic
         if o["index"] == nil { nextSynthetic += 1 }
-        if var existing = details[key] {
-            if existing["type"]?.stringValue != o["type"]?.stringValue, o["type"]?.stringValue != "reasoning.text" || o["text"] != nil {
+        if let existing = details[key] {
+            if existing.type != o["type"]?.stringValue, o["type"]?.stringValue != "reasoning.text" || o["text"] != nil {
                 // A different kind of detail under the same index: keep it separate.
                 key = nextSynthetic
                 nextSynthetic += 1
                 order.append(key)
-                details[key] = o
+                details[key] = ReasoningDetailAccumulator(o)
                 return
             }
-            for member in o.members {
-                if member.key == "text" || member.key == "summary", let add = member.value.stringValue {
-                    existing[member.key] = .string((existing[member.key]?.stringValue ?? "") + add)
-                } else if !member.value.isNull {
-                    existing[member.key] = member.value
-                }
-            }
-            details[key] = existing
+            details[key]!.add(o)  // in place: no copy of the text so far
         } else {
             order.append(key)
-            details[key] = o
+            details[key] = ReasoningDetailAccumulator(o)
         }
     }
 
     func blocks() -> [JSONValue] {
-        order.compactMap { details[$0] }.map(Self.block)
+        order.compactMap { details[$0]?.object }.map(Self.block)
     }
 
     static func block(_ detail: JSONObject) -> JSONValue {
