@@ -9,7 +9,11 @@ struct Token: ParsableCommand {
 
     struct New: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a fresh token (give it to the user) and the YAML line with its hash.")
-        @Argument(help: "The user's name.") var name: String
+        @Argument(help: "The user's name (\(UserName.rule)).") var name: String
+
+        func validate() throws {
+            guard UserName.isValid(name) else { throw ValidationError("invalid user name: use \(UserName.rule)") }
+        }
 
         func run() {
             let token = TokenFactory.make()

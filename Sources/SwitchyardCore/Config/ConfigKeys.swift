@@ -2,10 +2,10 @@
 /// `switchyard check --list-keys` prints them, so a test can hold the JSON Schema to the same set.
 public enum ConfigKeys {
     public static let top: Set<String> = ["server", "providers", "routes", "fallback", "auth", "users", "limits", "translation", "pipeline", "logging"]
-    public static let server: Set<String> = ["listen", "max_body_bytes", "max_header_bytes", "read_timeout", "max_connections", "metrics_listen", "shutdown_grace"]
+    public static let server: Set<String> = ["listen", "max_body_bytes", "max_header_bytes", "read_timeout", "max_connections", "metrics_listen", "shutdown_grace", "models_show_targets"]
     public static let provider: Set<String> = ["kind", "dialect", "base_url", "api_key", "headers", "timeouts", "max_connections", "max_response_bytes"]
     public static let timeouts: Set<String> = ["connect", "first_byte", "idle"]
-    public static let route: Set<String> = ["name", "match", "targets", "limits"]
+    public static let route: Set<String> = ["name", "match", "targets", "limits", "advertise"]
     public static let match: Set<String> = ["models", "thinking", "min_input_tokens"]
     public static let target: Set<String> = ["provider", "model", "api_key", "max_tokens"]
     public static let limits: Set<String> = ["rpm", "tpm", "concurrent"]

@@ -31,18 +31,18 @@ extension ConfigLoader {
             let key = r.secret(r.value(p, "api_key"), "\(path).api_key", allowMissing: true)
             var headers: [(String, String)] = []
             for (h, v) in r.mapping(r.value(p, "headers"), "\(path).headers", allowed: nil) ?? [] {
-                if let value = r.string(v, "\(path).headers.\(h)") { headers.append((h, value)) }
+                if let value = r.text(v, "\(path).headers.\(h)") { headers.append((h, value)) }
             }
             let t = r.mapping(r.value(p, "timeouts"), "\(path).timeouts", allowed: ConfigKeys.timeouts)
             let timeouts = Timeouts(
-                connect: r.duration(r.value(t, "connect"), "\(path).timeouts.connect") ?? .seconds(5),
-                firstByte: r.duration(r.value(t, "first_byte"), "\(path).timeouts.first_byte") ?? .seconds(120),
-                idle: r.duration(r.value(t, "idle"), "\(path).timeouts.idle") ?? .seconds(120))
+                connect: r.duration(r.value(t, "connect"), "\(path).timeouts.connect", in: ConfigRanges.connectTimeout) ?? .seconds(5),
+                firstByte: r.duration(r.value(t, "first_byte"), "\(path).timeouts.first_byte", in: ConfigRanges.firstByteTimeout) ?? .seconds(120),
+                idle: r.duration(r.value(t, "idle"), "\(path).timeouts.idle", in: ConfigRanges.idleTimeout) ?? .seconds(120))
             out.append(Provider(
                 name: name, kind: kind, dialect: dialect, baseURL: baseURL, apiKey: key.secret, missingKeyVariable: key.missingVariable,
                 headers: headers, timeouts: timeouts,
-                maxConnections: r.int(r.value(p, "max_connections"), "\(path).max_connections", min: 1) ?? 256,
-                maxResponseBytes: r.size(r.value(p, "max_response_bytes"), "\(path).max_response_bytes") ?? 64 << 20))
+                maxConnections: r.int(r.value(p, "max_connections"), "\(path).max_connections", in: ConfigRanges.providerConnections) ?? 256,
+                maxResponseBytes: r.size(r.value(p, "max_response_bytes"), "\(path).max_response_bytes", in: ConfigRanges.maxResponseBytes) ?? 64 << 20))
         }
         if node != nil && out.isEmpty && r.problems.isEmpty { r.problem("providers", node, "at least one provider is required") }
         return out
@@ -60,7 +60,7 @@ extension ConfigLoader {
             let models = r.strings(r.value(m, "models"), "\(path).match.models") ?? []
             if models.isEmpty { r.problem("\(path).match.models", r.value(p, "match") ?? rNode, "at least one model glob is required") }
             var thinking: Bool? = nil
-            if let tNode = r.value(m, "thinking"), let t = r.string(tNode, "\(path).match.thinking") {
+            if let tNode = r.value(m, "thinking"), let t = r.text(tNode, "\(path).match.thinking") {
                 switch t.lowercased() {
                 case "any": thinking = nil
                 case "true", "yes": thinking = true
@@ -81,13 +81,14 @@ extension ConfigLoader {
                 if r.value(t, "model") == nil { r.problem("\(tPath).model", tNode, "field required") }
                 let key = r.secret(r.value(t, "api_key"), "\(tPath).api_key", allowMissing: true)
                 targets.append(Target(provider: provider, model: model, apiKey: key.secret, missingKeyVariable: key.missingVariable,
-                                      maxTokens: r.int(r.value(t, "max_tokens"), "\(tPath).max_tokens", min: 1)))
+                                      maxTokens: r.int(r.value(t, "max_tokens"), "\(tPath).max_tokens", in: ConfigRanges.targetMaxTokens)))
             }
             if targets.isEmpty { r.problem("\(path).targets", r.value(p, "targets") ?? rNode, "at least one target is required") }
             out.append(Route(
                 name: name, models: models.map(ModelGlob.init), thinking: thinking,
-                minInputTokens: r.int(r.value(m, "min_input_tokens"), "\(path).match.min_input_tokens", min: 0) ?? 0,
-                targets: targets, limits: limits(r.value(p, "limits"), "\(path).limits", r)))
+                minInputTokens: r.int(r.value(m, "min_input_tokens"), "\(path).match.min_input_tokens", in: ConfigRanges.minInputTokens) ?? 0,
+                targets: targets, limits: limits(r.value(p, "limits"), "\(path).limits", r),
+                advertise: r.strings(r.value(p, "advertise"), "\(path).advertise")))
         }
         return out
     }
@@ -99,6 +100,7 @@ extension ConfigLoader {
             let p = r.mapping(uNode, path, allowed: ConfigKeys.user)
             let name = r.string(r.value(p, "name"), "\(path).name") ?? ""
             if r.value(p, "name") == nil { r.problem("\(path).name", uNode, "field required") }
+            else if !UserName.isValid(name) { r.problem("\(path).name", r.value(p, "name"), "invalid user name: use \(UserName.rule)") }
             if !name.isEmpty, out.contains(where: { $0.name == name }) { r.problem("\(path).name", r.value(p, "name"), "duplicate user name \"\(name)\"") }
             var hash: [UInt8] = []
             let hashNode = r.value(p, "token_sha256"), tokenNode = r.value(p, "token")

@@ -103,21 +103,22 @@ public struct ConfigLoader: Sendable {
         }
         return ServerSettings(
             host: host, port: port,
-            maxBodyBytes: r.size(r.value(p, "max_body_bytes"), "server.max_body_bytes") ?? 32 << 20,
-            maxHeaderBytes: r.size(r.value(p, "max_header_bytes"), "server.max_header_bytes") ?? 64 << 10,
-            readTimeout: r.duration(r.value(p, "read_timeout"), "server.read_timeout") ?? .seconds(30),
-            maxConnections: r.int(r.value(p, "max_connections"), "server.max_connections", min: 1) ?? 4096,
+            maxBodyBytes: r.size(r.value(p, "max_body_bytes"), "server.max_body_bytes", in: ConfigRanges.maxBodyBytes) ?? 32 << 20,
+            maxHeaderBytes: r.size(r.value(p, "max_header_bytes"), "server.max_header_bytes", in: ConfigRanges.maxHeaderBytes) ?? 64 << 10,
+            readTimeout: r.duration(r.value(p, "read_timeout"), "server.read_timeout", in: ConfigRanges.readTimeout) ?? .seconds(30),
+            maxConnections: r.int(r.value(p, "max_connections"), "server.max_connections", in: ConfigRanges.serverConnections) ?? 4096,
             metricsListen: metrics,
-            shutdownGrace: r.duration(r.value(p, "shutdown_grace"), "server.shutdown_grace") ?? .seconds(30))
+            shutdownGrace: r.duration(r.value(p, "shutdown_grace"), "server.shutdown_grace", in: ConfigRanges.shutdownGrace) ?? .seconds(30),
+            modelsShowTargets: r.bool(r.value(p, "models_show_targets"), "server.models_show_targets") ?? false)
     }
 
     func limits(_ node: Node?, _ path: String, _ r: ConfigReader) -> Limits? {
         guard let node else { return nil }
         let p = r.mapping(node, path, allowed: ConfigKeys.limits)
         let l = Limits(
-            rpm: r.int(r.value(p, "rpm"), "\(path).rpm", min: 1),
-            tpm: r.int(r.value(p, "tpm"), "\(path).tpm", min: 1),
-            concurrent: r.int(r.value(p, "concurrent"), "\(path).concurrent", min: 1))
+            rpm: r.int(r.value(p, "rpm"), "\(path).rpm", in: ConfigRanges.rpm),
+            tpm: r.int(r.value(p, "tpm"), "\(path).tpm", in: ConfigRanges.tpm),
+            concurrent: r.int(r.value(p, "concurrent"), "\(path).concurrent", in: ConfigRanges.concurrent))
         return l.isEmpty ? nil : l
     }
 
@@ -135,8 +136,8 @@ public struct ConfigLoader: Sendable {
         }
         return FallbackPolicy(
             on: on,
-            retriesPerTarget: r.int(r.value(p, "retries_per_target"), "fallback.retries_per_target", min: 0) ?? 0,
-            cooldown: r.duration(r.value(p, "cooldown"), "fallback.cooldown") ?? .seconds(30))
+            retriesPerTarget: r.int(r.value(p, "retries_per_target"), "fallback.retries_per_target", in: ConfigRanges.retriesPerTarget) ?? 0,
+            cooldown: r.duration(r.value(p, "cooldown"), "fallback.cooldown", in: ConfigRanges.cooldown) ?? .seconds(30))
     }
 
     func pipeline(_ node: Node?, _ r: ConfigReader) -> [StageName] {
@@ -179,7 +180,22 @@ public struct ConfigLoader: Sendable {
         let envVerbose = ["1", "true", "yes"].contains(environment["PROXY_VERBOSE"]?.lowercased() ?? "")
         return LoggingSettings(
             level: level, format: format,
-            accessLog: r.string(r.value(p, "access_log"), "logging.access_log") ?? "stdout",  // "off" disables it
+            accessLog: accessLog(r.value(p, "access_log"), r),
             verbose: (r.bool(r.value(p, "verbose"), "logging.verbose") ?? false) || envVerbose)
+    }
+
+    /// `stdout` (default), `stderr`, `off` or a file path. A YAML `false` or null means off; a
+    /// YAML `true` is not a destination.
+    func accessLog(_ node: Node?, _ r: ConfigReader) -> String {
+        guard let node else { return "stdout" }
+        switch ConfigReader.nonTextKind(node) {
+        case "null": return "off"
+        case "boolean":
+            if r.bool(node, "logging.access_log") == false { return "off" }
+            r.problem("logging.access_log", node, "expected stdout, stderr, off or a file path, got true")
+            return "stdout"
+        default:
+            return r.string(node, "logging.access_log") ?? "stdout"
+        }
     }
 }

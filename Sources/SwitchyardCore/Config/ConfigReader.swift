@@ -57,11 +57,12 @@ final class ConfigReader {
         pairs?.last { $0.key == key }?.node
     }
 
-    /// A scalar string with `${VAR}` expanded.
-    func string(_ node: Node?, _ path: String) -> String? {
+    /// A scalar as text with `${VAR}` expanded, whatever YAML type it resolves to (numbers,
+    /// durations, booleans and other values that parse their own text).
+    func text(_ node: Node?, _ path: String) -> String? {
         guard let node else { return nil }
         guard case .scalar(let s) = node else {
-            problem(path, node, "expected a string")
+            problem(path, node, "expected a single value, not a list or mapping")
             return nil
         }
         switch expander.expand(s.string) {
@@ -74,8 +75,30 @@ final class ConfigReader {
         return nil
     }
 
+    /// A scalar meant as a word, name, URL or path, with `${VAR}` expanded. A plain YAML boolean
+    /// or null (`false`, `true`, `null`, `~`, nothing) is a problem, never silently the text
+    /// "false": quoting it says the text is meant.
+    func string(_ node: Node?, _ path: String) -> String? {
+        guard let node else { return nil }
+        if let kind = Self.nonTextKind(node) {
+            problem(path, node, "expected text, got a YAML \(kind) (quote it if you mean the word)")
+            return nil
+        }
+        return text(node, path)
+    }
+
+    /// "boolean" or "null" for an unquoted scalar YAML reads as one; nil for text.
+    static func nonTextKind(_ node: Node) -> String? {
+        guard case .scalar(let s) = node, s.style == .plain else { return nil }
+        switch s.string.lowercased() {
+        case "true", "false": return "boolean"
+        case "null", "~", "": return "null"
+        default: return nil
+        }
+    }
+
     func bool(_ node: Node?, _ path: String) -> Bool? {
-        guard let text = string(node, path) else { return nil }
+        guard let text = text(node, path) else { return nil }
         switch text.lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
@@ -85,39 +108,55 @@ final class ConfigReader {
         }
     }
 
-    func int(_ node: Node?, _ path: String, min: Int = 0) -> Int? {
-        guard let text = string(node, path) else { return nil }
+    /// An integer within `range`; below it a limit key gets "leave the key out" advice.
+    func int(_ node: Node?, _ path: String, in range: ClosedRange<Int>) -> Int? {
+        guard let text = text(node, path) else { return nil }
         guard let v = Int(text) else {
-            problem(path, node, "expected an integer, got \"\(text)\"")
+            problem(path, node, "expected an integer between \(range.lowerBound) and \(range.upperBound), got \"\(text)\"")
             return nil
         }
-        guard v >= min else {
-            problem(path, node, min == 1 ? "must be positive (leave the key out for no limit)" : "must be at least \(min)")
+        guard v >= range.lowerBound else {
+            problem(path, node, range.lowerBound == 1 ? "must be positive (leave the key out for no limit)" : "must be at least \(range.lowerBound)")
+            return nil
+        }
+        guard v <= range.upperBound else {
+            problem(path, node, "must be at most \(range.upperBound), got \(v)")
             return nil
         }
         return v
     }
 
-    func duration(_ node: Node?, _ path: String) -> Duration? {
-        guard let text = string(node, path) else { return nil }
-        guard let d = ValueParsers.duration(text) else {
-            problem(path, node, "expected a duration such as 250ms, 5s or 2m, got \"\(text)\"")
+    /// A duration within `range`.
+    func duration(_ node: Node?, _ path: String, in range: ClosedRange<Duration>) -> Duration? {
+        guard let text = text(node, path) else { return nil }
+        let bounds = "between \(ConfigRanges.describe(range.lowerBound)) and \(ConfigRanges.describe(range.upperBound))"
+        guard let seconds = ValueParsers.durationSeconds(text) else {
+            problem(path, node, "expected a duration such as 250ms, 5s or 2m (\(bounds)), got \"\(text)\"")
             return nil
         }
-        return d
+        let lower = Double(range.lowerBound.components.seconds) + Double(range.lowerBound.components.attoseconds) / 1e18
+        let upper = Double(range.upperBound.components.seconds) + Double(range.upperBound.components.attoseconds) / 1e18
+        guard seconds >= lower - 1e-9, seconds <= upper + 1e-9 else {
+            problem(path, node, "must be \(bounds), got \"\(text)\"")
+            return nil
+        }
+        // In range, so the conversion cannot overflow.
+        return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
-    func size(_ node: Node?, _ path: String) -> Int? {
-        guard let text = string(node, path) else { return nil }
-        guard let n = ValueParsers.size(text) else {
-            problem(path, node, "expected a size such as 32MiB or a byte count, got \"\(text)\"")
+    /// A size in bytes within `range`.
+    func size(_ node: Node?, _ path: String, in range: ClosedRange<Int>) -> Int? {
+        guard let text = text(node, path) else { return nil }
+        let bounds = "between \(ConfigRanges.describe(bytes: range.lowerBound)) and \(ConfigRanges.describe(bytes: range.upperBound))"
+        guard let bytes = ValueParsers.sizeBytes(text) else {
+            problem(path, node, "expected a size such as 32MiB or a byte count (\(bounds)), got \"\(text)\"")
             return nil
         }
-        guard n > 0 else {
-            problem(path, node, "must be positive")
+        guard bytes >= Double(range.lowerBound), bytes <= Double(range.upperBound) else {
+            problem(path, node, "must be \(bounds), got \"\(text)\"")
             return nil
         }
-        return n
+        return Int(bytes)
     }
 
     func strings(_ node: Node?, _ path: String) -> [String]? {

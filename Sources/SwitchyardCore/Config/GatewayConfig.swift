@@ -18,6 +18,17 @@ public struct GatewayConfig: Sendable {
     public var contentHash: String
 
     public func provider(named name: String) -> Provider? { providers.first { $0.name == name } }
+
+    /// Every secret value the gateway holds for upstreams: provider and target keys and every
+    /// provider header value (they often carry keys). Blanked out of everything relayed to a
+    /// client or written to a log.
+    public var upstreamSecrets: [String] {
+        var values = providers.compactMap { $0.apiKey?.exposedValue }
+        values += routes.flatMap { $0.targets.compactMap { $0.apiKey?.exposedValue } }
+        values += providers.flatMap { $0.headers.map(\.1) }
+        var seen = Set<String>()
+        return values.filter { $0.utf8.count >= SecretScrubber.minimumLength && seen.insert($0).inserted }
+    }
 }
 
 /// `server:`
@@ -30,7 +41,11 @@ public struct ServerSettings: Sendable, Equatable {
     public var maxConnections: Int
     public var metricsListen: (host: String, port: Int)?
     public var shutdownGrace: Duration
+    /// `GET /v1/models` display names show the route's first upstream (off by default: the
+    /// upstream is the operator's business). Applies on reload, so it is not part of `==`.
+    public var modelsShowTargets = false
 
+    /// Equal when no listener-level setting differs (those need a restart to change).
     public static func == (a: ServerSettings, b: ServerSettings) -> Bool {
         a.host == b.host && a.port == b.port && a.maxBodyBytes == b.maxBodyBytes && a.maxHeaderBytes == b.maxHeaderBytes
             && a.readTimeout == b.readTimeout && a.maxConnections == b.maxConnections
@@ -77,6 +92,9 @@ public struct Route: Sendable {
     public var minInputTokens: Int
     public var targets: [Target]
     public var limits: Limits?
+    /// `advertise:` — exactly the ids `GET /v1/models` lists for this route (nil: derived from
+    /// the globs and the model catalogue).
+    public var advertise: [String]? = nil
 }
 
 /// `routes[].targets[]:`
@@ -98,6 +116,12 @@ public struct Limits: Sendable, Equatable {
     public var tpm: Int?
     public var concurrent: Int?
     public var isEmpty: Bool { rpm == nil && tpm == nil && concurrent == nil }
+
+    public init(rpm: Int? = nil, tpm: Int? = nil, concurrent: Int? = nil) {
+        self.rpm = rpm
+        self.tpm = tpm
+        self.concurrent = concurrent
+    }
 }
 
 /// `fallback:`

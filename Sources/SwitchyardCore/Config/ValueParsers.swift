@@ -1,29 +1,44 @@
 /// Parsers for the config's scalar formats: durations (`250ms`, `5s`, `2m`, `1h`), sizes
-/// (`32MiB`, `64KiB`, `1GB`, plain bytes) and `host:port` addresses.
+/// (`32MiB`, `64KiB`, `1GB`, plain bytes) and `host:port` addresses. Numbers come back as
+/// `Double`s (finite, never negative) so that the caller range-checks them before any integer
+/// conversion: no text can overflow.
 enum ValueParsers {
-    static func duration(_ text: String) -> Duration? {
+    /// A duration in seconds.
+    static func durationSeconds(_ text: String) -> Double? {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
             // "ms" also ends in "s": make sure the number part is a number.
-            guard let value = Double(number), value >= 0, value.isFinite else { continue }
-            return .milliseconds(Int64((value * scale * 1000).rounded()))
+            guard let value = plainNumber(number) else { continue }
+            return value * scale
         }
         return nil
     }
 
-    static func size(_ text: String) -> Int? {
-        let units: [(String, Int)] = [
-            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000),
-            ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("B", 1),
+    /// A size in bytes.
+    static func sizeBytes(_ text: String) -> Double? {
+        let units: [(String, Double)] = [
+            ("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000),
+            ("K", 1024), ("M", 1_048_576), ("G", 1_073_741_824), ("B", 1),
         ]
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let plain = Int(trimmed) { return plain >= 0 ? plain : nil }
+        if let plain = plainNumber(trimmed) { return plain }
         for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
             let number = trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
-            if let value = Double(number), value >= 0, value.isFinite { return Int(value * Double(scale)) }
+            if let value = plainNumber(number) { return value * scale }
         }
         return nil
+    }
+
+    /// A non-negative finite decimal (`30`, `1.5`, `1e3`): digits, one `.`, an exponent; no
+    /// sign in front, no hex, no `inf`, no `nan`.
+    static func plainNumber(_ text: String) -> Double? {
+        let bytes = Array(text.utf8)
+        guard let first = bytes.first, first != UInt8(ascii: "+"), first != UInt8(ascii: "-"),
+              bytes.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E")
+                  || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") }),
+              let value = Double(text), value.isFinite, value >= 0 else { return nil }
+        return value
     }
 
     /// `host:port`, `[v6]:port` or `:port` (all interfaces).
