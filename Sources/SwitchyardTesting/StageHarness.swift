@@ -13,17 +13,10 @@ public enum StageHarness {
     /// A Call for a Messages body, routed with the config's routes.
     public static func call(_ body: String, config: GatewayConfig, endpoint: Call.Endpoint = .messages, credential: String? = nil) -> Call {
         let bytes = Array(body.utf8)
-        let decoded: Result<MessagesRequest, GatewayError> = Result {
-            try MessagesRequest.decode(body: bytes, purpose: endpoint == .countTokens ? .countTokens : .messages)
-        }.mapError { GatewayError.invalidRequest(String(describing: $0)) }
-        var estimate = 0
-        var route: Route? = nil
-        if case .success(let r) = decoded {
-            estimate = TokenEstimator.estimate(bodyBytes: bytes.count, request: r)
-            route = RouteMatcher(routes: config.routes).route(model: r.model, thinking: r.thinkingEnabled, estimatedInputTokens: estimate)
+        return bytes.withUnsafeBytes { raw in
+            CallSetup.call(body: raw, endpoint: endpoint, credential: credential.map(Secret.init), authOutcome: nil,
+                           router: RouteMatcher(routes: config.routes), authenticator: Authenticator(mode: config.auth, users: config.users))
         }
-        return Call(endpoint: endpoint, decoded: decoded, route: route, bodyBytes: bytes.count, estimatedInputTokens: estimate,
-                    credential: credential.map(Secret.init))
     }
 
     public static func context(user: User? = nil) -> CallContext {

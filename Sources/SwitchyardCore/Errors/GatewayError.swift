@@ -11,7 +11,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case notFound(String)
         case methodNotAllowed(String)
         case requestTooLarge(Int)
-        case rateLimited(message: String, retryAfterSeconds: Int, headers: [(String, String)])
+        case rateLimited(message: String, retryAfterSeconds: Int?, headers: [(String, String)])
         case overloaded(String)
         case upstreamKeyMissing(provider: String, variable: String?)
         case upstream(UpstreamFailure, target: String)
@@ -26,7 +26,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public static func notFound(_ message: String) -> GatewayError { GatewayError(code: .notFound(message)) }
     public static func methodNotAllowed(_ message: String) -> GatewayError { GatewayError(code: .methodNotAllowed(message)) }
     public static func requestTooLarge(limit: Int) -> GatewayError { GatewayError(code: .requestTooLarge(limit)) }
-    public static func rateLimited(_ message: String, retryAfterSeconds: Int, headers: [(String, String)]) -> GatewayError {
+    public static func rateLimited(_ message: String, retryAfterSeconds: Int?, headers: [(String, String)]) -> GatewayError {
         GatewayError(code: .rateLimited(message: message, retryAfterSeconds: retryAfterSeconds, headers: headers))
     }
     public static func overloaded(_ message: String) -> GatewayError { GatewayError(code: .overloaded(message)) }
@@ -66,7 +66,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .requestTooLarge(let limit):
             return (413, .requestTooLarge, "request body is larger than the gateway's limit of \(limit) bytes (server.max_body_bytes)", [])
         case .rateLimited(let m, let retry, let headers):
-            return (429, .rateLimit, m, [("retry-after", String(retry))] + headers)
+            return (429, .rateLimit, m, (retry.map { [("retry-after", String($0))] } ?? []) + headers)
         case .overloaded(let m): return (529, .overloaded, m, [])
         case .upstreamKeyMissing(let provider, let variable):
             let hint = variable.map { "set the environment variable \($0) and restart the gateway" } ?? "configure providers.\(provider).api_key"

@@ -36,30 +36,30 @@ public final class Metrics: Sendable {
         registry.makeCounter(name: "switchyard_config_reloads_total", labels: [("result", success ? "success" : "failure")], help: "Config reloads").increment()
     }
 
-    /// One finished request.
+    /// One finished request. Token counts below zero count as zero (a counter cannot go down).
     public func request(route: String, target: String, status: Int, user: String, durationNanos: UInt64, ttfbNanos: UInt64?,
                         inputTokens: Int?, outputTokens: Int?) {
         registry.makeCounter(name: "switchyard_requests_total", labels: [("route", route), ("target", target), ("status", String(status))],
                              help: "Requests by route, final target and status").increment()
         registry.makeDurationHistogram(name: "switchyard_request_duration_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
-                                       help: "Time from request to the end of the reply").recordNanoseconds(Int64(durationNanos))
+                                       help: "Time from request to the end of the reply").recordNanoseconds(Int64(clamping: durationNanos))
         if let ttfbNanos {
             registry.makeDurationHistogram(name: "switchyard_time_to_first_byte_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
-                                           help: "Time from request to the first byte sent to the client").recordNanoseconds(Int64(ttfbNanos))
+                                           help: "Time from request to the first byte sent to the client").recordNanoseconds(Int64(clamping: ttfbNanos))
         }
         if let inputTokens {
             registry.makeCounter(name: "switchyard_tokens_total", labels: [("user", user), ("route", route), ("direction", "input")],
-                                 help: "Tokens by user, route and direction").increment(by: Int64(inputTokens))
+                                 help: "Tokens by user, route and direction").increment(by: Int64(max(inputTokens, 0)))
         }
         if let outputTokens {
             registry.makeCounter(name: "switchyard_tokens_total", labels: [("user", user), ("route", route), ("direction", "output")],
-                                 help: "Tokens by user, route and direction").increment(by: Int64(outputTokens))
+                                 help: "Tokens by user, route and direction").increment(by: Int64(max(outputTokens, 0)))
         }
     }
 
     public func upstreamWait(target: String, nanos: UInt64) {
         registry.makeDurationHistogram(name: "switchyard_upstream_duration_seconds", labels: [("target", target)], buckets: Self.latencyBuckets,
-                                       help: "Time spent waiting on the upstream").recordNanoseconds(Int64(nanos))
+                                       help: "Time spent waiting on the upstream").recordNanoseconds(Int64(clamping: nanos))
     }
 
     public func limiterRejection(user: String, route: String, limit: String) {

@@ -21,6 +21,9 @@ public struct Call: Sendable {
     /// `anthropic-beta` and `anthropic-version`, forwarded only to Anthropic-native upstreams.
     public var anthropicBeta: String?
     public var anthropicVersion: String?
+    /// The authentication outcome when the server checked the credential before reading the
+    /// body (the auth stage then reuses it); nil means the auth stage checks it itself.
+    public var authOutcome: Authenticator.Outcome?
     /// Set by the translator for the transport: what to send upstream.
     public var upstream: UpstreamRequest?
 

@@ -10,10 +10,8 @@ public final class GatewaySnapshot: Sendable {
     public let pipeline: Pipeline
     public let router: RouteMatcher
     public let authenticator: Authenticator
-    /// `GET /v1/models` bodies, Anthropic and OpenAI shape.
-    public let modelsAnthropic: [UInt8]
-    public let modelsOpenAI: [UInt8]
-    let modelsCatalog: ModelsCatalog
+    /// What `GET /v1/models` lists.
+    let models: ModelsCatalog
     /// First 12 hex characters of the config's content hash (`switchyard-config` header).
     public let configTag: String
 
@@ -23,23 +21,20 @@ public final class GatewaySnapshot: Sendable {
         router = RouteMatcher(routes: config.routes)
         authenticator = Authenticator(mode: config.auth, users: config.users)
         configTag = String(config.contentHash.prefix(12))
+        let secrets = config.upstreamSecrets
         var stages: [any Stage] = []
         for name in config.pipeline {
             switch name {
             case .logger:
-                let keys = config.providers.compactMap(\.apiKey) + config.routes.flatMap { $0.targets.compactMap(\.apiKey) }
-                stages.append(AccessLogStage(sink: accessLog, format: config.logging.format, verbose: config.logging.verbose, secrets: keys))
+                stages.append(AccessLogStage(sink: accessLog, format: config.logging.format, verbose: config.logging.verbose, secrets: secrets))
             case .auth: stages.append(AuthStage(authenticator: authenticator))
             case .limiter: stages.append(LimiterStage(config: config, state: state.limiter))
             case .mapper: stages.append(MapperStage(providers: config.providers, policy: config.fallback, cooldowns: state.cooldowns))
-            case .translator: stages.append(TranslatorStage(stripBillingHeader: config.stripBillingHeader))
+            case .translator: stages.append(TranslatorStage(stripBillingHeader: config.stripBillingHeader, secrets: secrets))
             case .transport: stages.append(TransportStage(clients: state.clients))
             }
         }
         pipeline = Pipeline(stages: stages)
-        let catalog = ModelsCatalog(router: router)
-        modelsCatalog = catalog
-        modelsAnthropic = catalog.anthropicBody()
-        modelsOpenAI = catalog.openAIBody()
+        models = ModelsCatalog(routes: config.routes, showTargets: config.server.modelsShowTargets)
     }
 }

@@ -1,37 +1,83 @@
 import SwitchyardWire
 
-/// The `GET /v1/models` answer: every literal model name of the routes (`claude-*` first), with
-/// the upstream it maps to in `display_name`. Computed once per snapshot.
-struct ModelsCatalog {
-    let router: RouteMatcher
+/// The `GET /v1/models` answer, computed once per snapshot. A route lists its `advertise:` ids
+/// when it has them; otherwise its literal (wildcard-free) model names and every current
+/// Anthropic model id (`AnthropicModelCatalog`) its globs match and no earlier route's globs do.
+/// `claude-*` ids come first. Each entry knows the routes that list it, so a user with a
+/// `routes:` allow-list sees only what they may use. Display names never show the upstream
+/// unless `server.models_show_targets` is on.
+struct ModelsCatalog: Sendable {
+    struct Entry: Sendable {
+        let id: String
+        let displayName: String
+        let createdAt: String
+        let routes: Set<String>
+    }
 
-    static let createdAt = "2025-01-01T00:00:00Z"
+    let entries: [Entry]
+    /// The answers for a caller without an allow-list, rendered once.
+    let anthropicBody: [UInt8]
+    let openAIBody: [UInt8]
 
-    func anthropicBody() -> [UInt8] {
-        anthropicPage(limit: 20, afterID: nil, beforeID: nil)
+    init(routes: [Route], showTargets: Bool) {
+        var order: [String] = []
+        var routesByID: [String: [Route]] = [:]
+        func add(_ id: String, _ route: Route) {
+            if routesByID[id] == nil { order.append(id) }
+            routesByID[id, default: []].append(route)
+        }
+        for (i, route) in routes.enumerated() {
+            if let advertised = route.advertise {
+                for id in advertised { add(id, route) }
+                continue
+            }
+            for glob in route.models where !glob.pattern.contains("*") && !glob.pattern.contains("?") { add(glob.pattern, route) }
+            let earlier = routes[..<i].filter { $0.advertise == nil }
+            for model in AnthropicModelCatalog.models where route.models.contains(where: { $0.matches(model.id) })
+                && !earlier.contains(where: { r in r.models.contains { $0.matches(model.id) } }) {
+                add(model.id, route)
+            }
+        }
+        let isClaude = { (id: String) in id.hasPrefix("claude") || id.hasPrefix("anthropic") }
+        let sorted = order.filter(isClaude) + order.filter { !isClaude($0) }
+        entries = sorted.map { id in
+            let known = AnthropicModelCatalog.model(id)
+            let owners = routesByID[id] ?? []
+            var name = known?.displayName ?? id
+            if showTargets, let target = owners.first?.targets.first { name += " → \(target.provider)/\(target.model)" }
+            return Entry(id: id, displayName: name, createdAt: known?.createdAt ?? AnthropicModelCatalog.undated,
+                         routes: Set(owners.map(\.name)))
+        }
+        anthropicBody = Self.anthropicPage(entries, limit: 20, afterID: nil, beforeID: nil)
+        openAIBody = Self.openAIList(entries)
+    }
+
+    /// The entries a caller may see: all, or those of a route in the allow-list.
+    func visible(to allowed: Set<String>?) -> [Entry] {
+        guard let allowed else { return entries }
+        return entries.filter { !$0.routes.isDisjoint(with: allowed) }
     }
 
     /// One page of the Anthropic list (`limit` 1–1000, default 20; `after_id` / `before_id`).
-    func anthropicPage(limit: Int, afterID: String?, beforeID: String?) -> [UInt8] {
-        var models = router.advertisedModels
+    static func anthropicPage(_ all: [Entry], limit: Int, afterID: String?, beforeID: String?) -> [UInt8] {
+        var models = all
         if let afterID, let i = models.firstIndex(where: { $0.id == afterID }) { models = Array(models[(i + 1)...]) }
         if let beforeID, let i = models.firstIndex(where: { $0.id == beforeID }) { models = Array(models[..<i]) }
         let page = beforeID != nil && afterID == nil ? Array(models.suffix(limit)) : Array(models.prefix(limit))
-        let data: [JSONValue] = page.map { entry in
-            let target = entry.route.targets.first.map { "\($0.provider)/\($0.model)" } ?? "?"
-            return .object([
-                "type": .string("model"), "id": .string(entry.id),
-                "display_name": .string("\(entry.id) → \(target)"), "created_at": .string(Self.createdAt),
-            ])
-        }
         return JSONWriter.encode(.object([
-            "data": .array(data), "has_more": .bool(page.count < models.count),
+            "data": .array(page.map(anthropicModel)), "has_more": .bool(page.count < models.count),
             "first_id": page.first.map { .string($0.id) } ?? .null, "last_id": page.last.map { .string($0.id) } ?? .null,
         ]))
     }
 
-    func openAIBody() -> [UInt8] {
-        let data: [JSONValue] = router.advertisedModels.map { entry in
+    /// One model in the Anthropic shape (`GET /v1/models/{id}` answers with it alone).
+    static func anthropicModel(_ entry: Entry) -> JSONValue {
+        .object(["type": .string("model"), "id": .string(entry.id), "display_name": .string(entry.displayName),
+                 "created_at": .string(entry.createdAt)])
+    }
+
+    static func openAIList(_ all: [Entry]) -> [UInt8] {
+        let data: [JSONValue] = all.map { entry in
             .object(["id": .string(entry.id), "object": .string("model"), "created": .int(1_735_689_600), "owned_by": .string("switchyard")])
         }
         return JSONWriter.encode(.object(["object": .string("list"), "data": .array(data)]))

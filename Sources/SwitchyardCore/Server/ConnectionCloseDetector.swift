@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 import SwitchyardWire
 
 /// Per-connection handler. It notices the client closing its side (FIN, with half-closure
@@ -20,9 +21,18 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
     private var requestOpen = false
     private var responseOpen = false
     private var failed = false
+    /// The response being written says `Connection: close`: close once it is written, rather
+    /// than read (and drain) whatever request body is still arriving.
+    private var closeAfterResponse = false
 
     func handlerAdded(context: ChannelHandlerContext) {
         ConnectionRegistry.shared.open(ObjectIdentifier(context.channel))
+        // The head validator needs the HTTP/1 head as decoded (version, every Host): it goes in
+        // front of the conversion to HTTP types.
+        let pipeline = context.pipeline.syncOperations
+        if let codec = try? pipeline.handler(type: HTTP1ToHTTPServerCodec.self) {
+            try? pipeline.addHandler(HTTP1RequestHeadValidator(), position: .before(codec))
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -36,8 +46,18 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head: responseOpen = true
-        case .end: responseOpen = false
+        case .head(let response):
+            responseOpen = true
+            closeAfterResponse = response.headerFields[.connection]?.lowercased() == "close"
+        case .end:
+            responseOpen = false
+            if closeAfterResponse {
+                let written = context.eventLoop.makePromise(of: Void.self)
+                written.futureResult.whenComplete { _ in context.close(promise: nil) }
+                if let promise { written.futureResult.cascade(to: promise) }
+                context.writeAndFlush(data, promise: written)
+                return
+            }
         case .body: break
         }
         context.write(data, promise: promise)

@@ -7,48 +7,40 @@ import SwitchyardWire
 extension GatewayResponder {
     func handleCall(_ request: Request, endpoint: Endpoint, snapshot: GatewaySnapshot, requestID: String, headers: HTTPFields,
                     slot: AdmissionSlot, connection: ObjectIdentifier) async throws -> Response {
-        let limit = snapshot.config.server.maxBodyBytes
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            slot.release()
-            return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
-        }
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            slot.release()
-            return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            slot.release()
-            return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
-        }
-        let purpose: MessagesRequest.Purpose = endpoint == .countTokens ? .countTokens : .messages
-        var decoded: Result<MessagesRequest, GatewayError> = body.withUnsafeReadableBytes { raw in
-            do throws(RequestValidationError) {
-                return .success(try MessagesRequest.decode(body: raw, purpose: purpose))
-            } catch {
-                return .failure(.invalidRequest(error.description))
-            }
-        }
-        var estimate = 0
-        var route: Route? = nil
+        let callEndpoint: Call.Endpoint = endpoint == .countTokens ? .countTokens : .messages
         let credential = Self.credential(request.headers)
-        if case .success(var parsed) = decoded {
-            // A client that sends a token as the model name must not see it echoed or logged.
-            let token = credential?.exposedValue ?? ""
-            if (token.count >= 8 && parsed.model.contains(token)) || snapshot.authenticator.isToken(parsed.model) {
-                parsed.model = "(redacted)"
-                parsed.raw["model"] = .string("(redacted)")
-                decoded = .success(parsed)
+        let authOutcome = snapshot.authenticator.authenticate(credential)
+        let call: Call
+        var bodyUnread = false
+        if case .rejected(let message) = authOutcome {
+            // Authenticated from the headers alone: the body is neither read nor parsed, and the
+            // connection is closed after the answer instead of draining it.
+            call = CallSetup.unauthenticated(endpoint: callEndpoint, message: message)
+            bodyUnread = request.headers[.contentLength] != "0"
+        } else {
+            let limit = snapshot.config.server.maxBodyBytes
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+                slot.release()
+                return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
             }
-            estimate = TokenEstimator.estimate(bodyBytes: body.readableBytes, request: parsed)
-            route = snapshot.router.route(model: parsed.model, thinking: parsed.thinkingEnabled, estimatedInputTokens: estimate)
+            var request = request
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: limit)
+            } catch is NIOTooManyBytesError {
+                slot.release()
+                return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
+            } catch let error as HTTPError where error.status == .contentTooLarge {
+                slot.release()
+                return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
+            }
+            call = body.withUnsafeReadableBytes { raw in
+                CallSetup.call(body: raw, endpoint: callEndpoint, credential: credential, authOutcome: authOutcome,
+                               router: snapshot.router, authenticator: snapshot.authenticator,
+                               anthropicBeta: request.headers[.anthropicBeta], anthropicVersion: request.headers[.anthropicVersion])
+            }
+            if body.readableBytes >= MemoryTrimmer.largeBodyBytes { MemoryTrimmer.shared.largeBodyReleased() }
         }
-        let call = Call(
-            endpoint: endpoint == .countTokens ? .countTokens : .messages, decoded: decoded, route: route,
-            bodyBytes: body.readableBytes, estimatedInputTokens: estimate, credential: credential,
-            anthropicBeta: request.headers[.anthropicBeta], anthropicVersion: request.headers[.anthropicVersion])
         let context = CallContext(requestID: requestID, generation: snapshot.generation, logger: logger)
         // Watch for the client going away: that cancels the upstream request at once.
         let watch = DisconnectWatch(connection: connection)
@@ -62,7 +54,7 @@ extension GatewayResponder {
             slot.release()
             switch error {
             case let error as GatewayError:
-                return Self.errorResponse(error, requestID: requestID, headers: headers)
+                return Self.errorResponse(error, requestID: requestID, headers: headers, close: bodyUnread)
             case is CancellationError:
                 return Self.errorResponse(.invalidRequest("the client closed the connection"), requestID: requestID, headers: headers, close: true)
             default:
@@ -70,7 +62,9 @@ extension GatewayResponder {
                 return Self.errorResponse(.internalError("internal gateway error"), requestID: requestID, headers: headers)
             }
         }
-        return Self.response(reply, stats: context.stats, headers: headers, slot: slot, watch: watch)
+        var response = Self.response(reply, stats: context.stats, headers: headers, slot: slot, watch: watch)
+        if bodyUnread { response.headers[.connection] = "close" }
+        return response
     }
 
     static func response(_ reply: Reply, stats: CallStats, headers: HTTPFields, slot: AdmissionSlot, watch: DisconnectWatch) -> Response {

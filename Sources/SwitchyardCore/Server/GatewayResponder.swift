@@ -59,22 +59,14 @@ public struct GatewayResponder: HTTPResponder {
         case (.hello, .get), (.hello, .head):
             return Self.json(200, Array("{\"status\":\"ok\"}".utf8), headers: common)
         case (.models, .get):
-            if let rejection = authReject(request, snapshot) { return Self.errorResponse(rejection, requestID: requestID, headers: common) }
             let anthropic = request.headers[.anthropicVersion] != nil || request.headers[.xAPIKey] != nil
-            guard anthropic else { return Self.json(200, snapshot.modelsOpenAI, headers: common) }
             let query = request.uri.queryParameters
-            let after = query["after_id"].map(String.init), before = query["before_id"].map(String.init)
-            let limit = query["limit"].flatMap { Int(String($0)) }.map { min(max($0, 1), 1000) } ?? 20
-            if after == nil && before == nil && limit == 20 { return Self.json(200, snapshot.modelsAnthropic, headers: common) }
-            return Self.json(200, snapshot.modelsCatalog.anthropicPage(limit: limit, afterID: after, beforeID: before), headers: common)
+            let answer = ModelsEndpoint.list(snapshot, credential: Self.credential(request.headers), shape: anthropic ? .anthropic : .openAI,
+                                             limit: query["limit"].map(String.init), afterID: query["after_id"].map(String.init),
+                                             beforeID: query["before_id"].map(String.init))
+            return Self.answer(answer, requestID: requestID, headers: common)
         case (.model(let id), .get):
-            if let rejection = authReject(request, snapshot) { return Self.errorResponse(rejection, requestID: requestID, headers: common) }
-            guard let entry = snapshot.router.advertisedModels.first(where: { $0.id == id }) else {
-                return Self.errorResponse(.notFound("model: \(quoted(id)) is not one this gateway lists"), requestID: requestID, headers: common)
-            }
-            let body = JSONWriter.encode(.object(["type": .string("model"), "id": .string(entry.id), "display_name": .string(entry.id),
-                                                  "created_at": .string(ModelsCatalog.createdAt)]))
-            return Self.json(200, body, headers: common)
+            return Self.answer(ModelsEndpoint.model(snapshot, credential: Self.credential(request.headers), id: id), requestID: requestID, headers: common)
         case (.metrics, .get) where snapshot.config.server.metricsListen == nil:
             return MetricsResponder.response()
         case (.messages, .post), (.countTokens, .post):
@@ -96,11 +88,11 @@ public struct GatewayResponder: HTTPResponder {
         }
     }
 
-    private func authReject(_ request: Request, _ snapshot: GatewaySnapshot) -> GatewayError? {
-        if case .rejected(let message) = snapshot.authenticator.authenticate(Self.credential(request.headers)) {
-            return .unauthenticated(message)
+    static func answer(_ result: Result<[UInt8], GatewayError>, requestID: String, headers: HTTPFields) -> Response {
+        switch result {
+        case .success(let body): return json(200, body, headers: headers)
+        case .failure(let error): return errorResponse(error, requestID: requestID, headers: headers)
         }
-        return nil
     }
 
     /// `x-api-key`, else `Authorization: Bearer`.

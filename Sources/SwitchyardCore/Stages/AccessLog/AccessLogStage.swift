@@ -8,15 +8,15 @@ public struct AccessLogStage: Stage {
     let sink: AccessLogSink
     let format: LoggingSettings.Format
     let verbose: Bool
-    /// Upstream keys, redacted from verbose bodies.
+    /// Upstream keys and provider header values, redacted from verbose bodies.
     let secrets: [String]
     static let verboseBodyLimit = 4096
 
-    public init(sink: AccessLogSink, format: LoggingSettings.Format, verbose: Bool, secrets: [Secret] = []) {
+    public init(sink: AccessLogSink, format: LoggingSettings.Format, verbose: Bool, secrets: [String] = []) {
         self.sink = sink
         self.format = format
         self.verbose = verbose
-        self.secrets = secrets.map(\.exposedValue)
+        self.secrets = secrets
     }
 
     public func handle(_ call: Call, context: CallContext, next: Next) async throws -> Reply {
@@ -84,7 +84,9 @@ public struct AccessLogStage: Stage {
         // Time not spent waiting on the upstream; unknown when the client left mid-request.
         let overhead: JSONValue = stats.errorType == "client_disconnected" ? .null : .double(Self.ms(latency > upstream ? latency - upstream : 0))
         o.append("overhead_ms", overhead)
-        if verbose {
+        // Bodies only for requests that passed authentication: a refused client's input is not
+        // worth a log line's worth of disk, and may be an attack.
+        if verbose, status != 401 {
             if let request = try? call.parsed() {
                 o.append("request_body", .string(redacted(JSONWriter.encode(.object(request.raw)), call: call)))
             }
@@ -99,11 +101,11 @@ public struct AccessLogStage: Stage {
         }
     }
 
-    /// A body for the verbose log: cut at `verboseBodyLimit`, the caller's token and every
-    /// upstream key replaced by `***`.
+    /// A body for the verbose log: the caller's token and every upstream secret replaced by
+    /// `***` first, then cut at `verboseBodyLimit` (so no prefix of a secret survives the cut).
     func redacted(_ body: [UInt8], call: Call) -> String {
-        String(decoding: body.prefix(Self.verboseBodyLimit), as: UTF8.self)
-            .redacting(secrets + [call.credential?.exposedValue].compactMap { $0 })
+        let scrubbed = SecretScrubber.scrubAll(body, secrets: secrets + [call.credential?.exposedValue].compactMap { $0 })
+        return String(decoding: String.cut(scrubbed, to: Self.verboseBodyLimit), as: UTF8.self)
     }
 
     static func ms(_ nanos: UInt64) -> Double { (Double(nanos) / 1000).rounded() / 1000 }

@@ -11,7 +11,7 @@ public struct AuthStage: Stage {
 
     public func handle(_ call: Call, context: CallContext, next: Next) async throws -> Reply {
         var context = context
-        switch authenticator.authenticate(call.credential) {
+        switch call.authOutcome ?? authenticator.authenticate(call.credential) {
         case .open:
             break
         case .rejected(let message):

@@ -27,13 +27,18 @@ public struct LimiterStage: Stage {
             scopes.append(.init(key: "route:\(route.name)", limits: limits, label: "route \"\(route.name)\""))
         }
         guard !scopes.isEmpty else { return try await next(call, context) }
-        let reserve = call.estimatedInputTokens + min(request.maxTokens ?? 0, 4096)
+        let reserve = call.estimatedInputTokens.addingSaturated(min(max(request.maxTokens ?? 0, 0), 4096))
         let ticket: LimiterState.Ticket
         do {
             ticket = try state.admit(scopes, tokens: reserve, now: clock())
         } catch {
             Metrics.shared.limiterRejection(user: context.user?.name ?? "anonymous", route: call.route?.name ?? "", limit: error.limit)
-            let seconds = Int((error.retryAfterNanos + 999_999_999) / 1_000_000_000)
+            if let (needed, limit) = error.neverFits {
+                throw GatewayError.rateLimited(
+                    "request too large for the tpm limit of \(error.scope): it needs about \(needed) tokens (prompt estimate plus up to 4096 output), more than the whole limit of \(limit) tokens per minute; shorten the prompt or lower max_tokens",
+                    retryAfterSeconds: nil, headers: error.headers + [("x-should-retry", "false")])
+            }
+            let seconds = Int(error.retryAfterNanos.addingSaturated(999_999_999) / 1_000_000_000)
             throw GatewayError.rateLimited("rate limit exceeded: \(error.limit) limit of \(error.scope); retry in \(seconds)s",
                                            retryAfterSeconds: max(seconds, 1), headers: error.headers)
         }
@@ -49,10 +54,10 @@ public struct LimiterStage: Stage {
         out.headers += ticket.headers
         switch reply.body {
         case .bytes:
-            state.finish(ticket, actualTokens: stats.usage.map { $0.totalInputTokens + $0.outputTokens })
+            state.finish(ticket, actualTokens: stats.usage?.totalTokens)
         case .stream(let stream):
             out.body = .stream(stream.observed { _ in
-                self.state.finish(ticket, actualTokens: stats.usage.map { $0.totalInputTokens + $0.outputTokens })
+                self.state.finish(ticket, actualTokens: stats.usage?.totalTokens)
             })
         }
         return out

@@ -26,6 +26,11 @@ public final class LimiterState: Sendable {
         public var key: String
         public var limits: Limits
         public var label: String
+        public init(key: String, limits: Limits, label: String) {
+            self.key = key
+            self.limits = limits
+            self.label = label
+        }
     }
 
     /// A rejection: which limit, and when admission becomes possible.
@@ -34,6 +39,9 @@ public final class LimiterState: Sendable {
         public var limit: String
         public var retryAfterNanos: UInt64
         public var headers: [(String, String)]
+        /// Set when the request alone needs more tokens than the whole tpm limit (needed, limit):
+        /// waiting cannot help, so it is refused for good.
+        public var neverFits: (needed: Int, limit: Int)? = nil
     }
 
     /// An admitted request's claims, to settle and release.
@@ -52,8 +60,10 @@ public final class LimiterState: Sendable {
 
     public init() {}
 
-    /// Admits a request into every scope, or rejects it with the longest wait.
-    public func admit(_ scopes: [Scope], tokens: Int, now: UInt64) throws(Rejection) -> Ticket {
+    /// Admits a request into every scope, or rejects it with the longest wait (a request that
+    /// can never fit wins over any wait). `tokens` is the reservation, clamped at zero.
+    public func admit(_ scopes: [Scope], tokens requested: Int, now: UInt64) throws(Rejection) -> Ticket {
+        let tokens = max(requested, 0)
         lock.lock()
         defer { lock.unlock() }
         do {
@@ -67,29 +77,34 @@ public final class LimiterState: Sendable {
             for (scope, b) in resolved {
                 if let rpm = scope.limits.rpm {
                     let remaining = rpm - b.admissions.count
-                    let reset = b.admissions.first.map { $0 + Self.window } ?? now + Self.window
+                    let reset = b.admissions.first.map { $0.addingSaturated(Self.window) } ?? now.addingSaturated(Self.window)
                     if remaining <= 0 {
-                        worst = Self.worse(worst, Rejection(scope: scope.label, limit: "rpm", retryAfterNanos: reset - now, headers: []))
+                        worst = Self.worse(worst, Rejection(scope: scope.label, limit: "rpm", retryAfterNanos: Self.nanos(from: now, to: reset), headers: []))
                     }
                     headers += Self.headers("requests", limit: rpm, remaining: max(remaining - 1, 0), resetNanos: reset, now: now)
                 }
                 if let tpm = scope.limits.tpm {
-                    let used = b.reservations.reduce(0) { $0 + $1.tokens }
-                    if used > 0 && used + tokens > tpm {
+                    let used = b.reservations.reduce(0) { $0.addingSaturated($1.tokens) }
+                    if tokens > tpm {
+                        // No wait can make room for it: refuse for good, saying so.
+                        worst = Self.worse(worst, Rejection(scope: scope.label, limit: "tpm", retryAfterNanos: Self.window, headers: [],
+                                                            neverFits: (tokens, tpm)))
+                    } else if used.addingSaturated(tokens) > tpm {
                         // Wait until enough old reservations expire to fit this one.
                         var freed = 0
                         var wait = Self.window
                         for r in b.reservations {
-                            freed += r.tokens
-                            if used - freed + tokens <= tpm || freed == used {
-                                wait = r.time + Self.window - now
+                            freed = freed.addingSaturated(r.tokens)
+                            if used.subtractingSaturated(freed).addingSaturated(tokens) <= tpm || freed >= used {
+                                wait = Self.nanos(from: now, to: r.time.addingSaturated(Self.window))
                                 break
                             }
                         }
                         worst = Self.worse(worst, Rejection(scope: scope.label, limit: "tpm", retryAfterNanos: wait, headers: []))
                     }
-                    let reset = b.reservations.first.map { $0.time + Self.window } ?? now + Self.window
-                    headers += Self.headers("tokens", limit: tpm, remaining: max(tpm - used - tokens, 0), resetNanos: reset, now: now)
+                    let reset = b.reservations.first.map { $0.time.addingSaturated(Self.window) } ?? now.addingSaturated(Self.window)
+                    headers += Self.headers("tokens", limit: tpm, remaining: max(tpm.subtractingSaturated(used).subtractingSaturated(tokens), 0),
+                                            resetNanos: reset, now: now)
                 }
                 if let concurrent = scope.limits.concurrent, b.inFlight >= concurrent {
                     worst = Self.worse(worst, Rejection(scope: scope.label, limit: "concurrent", retryAfterNanos: 1_000_000_000, headers: []))
@@ -124,7 +139,7 @@ public final class LimiterState: Sendable {
         guard first else { return }
         lock.withLock {
             for (bucket, reservation, concurrent) in ticket.claims {
-                if let reservation, let actualTokens { reservation.tokens = actualTokens }
+                if let reservation, let actualTokens { reservation.tokens = max(actualTokens, 0) }
                 if concurrent { bucket.inFlight = max(bucket.inFlight - 1, 0) }
             }
         }
@@ -136,7 +151,7 @@ public final class LimiterState: Sendable {
     }
 
     private func prune(_ b: Bucket, now: UInt64) {
-        let cutoff = now > Self.window ? now - Self.window : 0
+        let cutoff = now > Self.window ? now - Self.window : 0  // never wraps
         if let i = b.admissions.firstIndex(where: { $0 > cutoff }) {
             if i > 0 { b.admissions.removeFirst(i) }
         } else {
@@ -151,11 +166,15 @@ public final class LimiterState: Sendable {
 
     private static func worse(_ a: Rejection?, _ b: Rejection) -> Rejection {
         guard let a else { return b }
+        if (a.neverFits == nil) != (b.neverFits == nil) { return a.neverFits != nil ? a : b }
         return b.retryAfterNanos > a.retryAfterNanos ? b : a
     }
 
+    /// The time from `now` until `time`, zero when it has passed.
+    static func nanos(from now: UInt64, to time: UInt64) -> UInt64 { time > now ? time - now : 0 }
+
     static func headers(_ kind: String, limit: Int, remaining: Int, resetNanos: UInt64, now: UInt64) -> [(String, String)] {
-        let seconds = Int((resetNanos > now ? resetNanos - now : 0) / 1_000_000_000) + 1
+        let seconds = Int(nanos(from: now, to: resetNanos) / 1_000_000_000) + 1
         return [
             ("anthropic-ratelimit-\(kind)-limit", String(limit)),
             ("anthropic-ratelimit-\(kind)-remaining", String(remaining)),

@@ -65,7 +65,7 @@ public struct MapperStage: Stage {
                         try await Task.sleep(nanoseconds: wait)
                         continue
                     }
-                    cooldowns.recordFailure(target.label, cooldownNanos: UInt64(policy.cooldown.nanoseconds), now: MonotonicClock.nanos())
+                    cooldowns.recordFailure(target.label, cooldownNanos: policy.cooldown.clampedNanoseconds, now: MonotonicClock.nanos())
                     break
                 }
             }
@@ -82,19 +82,34 @@ public struct MapperStage: Stage {
         return soonest.map { [$0] } ?? []
     }
 
-    /// Exponential backoff from 250 ms, or the upstream's Retry-After; nil when that is too long.
+    /// Exponential backoff from 250 ms, or the upstream's Retry-After; nil (move on, do not wait
+    /// here) when that is longer than 5 s or unusable.
     func retryWait(_ failure: UpstreamFailure, attempt: Int) -> UInt64? {
         let backoff = UInt64(250_000_000) << UInt64(min(attempt, 4))
-        guard let header = failure.retryAfter, let seconds = Double(header) else { return backoff }
-        let wait = UInt64(max(seconds, 0) * 1e9)
+        if failure.retryAfterUnusable { return nil }
+        guard let seconds = failure.retryAfterSeconds else { return backoff }
+        // Bounded by RetryAfter.maxSeconds, so the conversion cannot overflow.
+        let wait = UInt64(min(max(seconds, 0), RetryAfter.maxSeconds) * 1e9)
         return wait <= maxRetryWaitNanos ? max(wait, backoff) : nil
     }
 }
 
 extension Duration {
-    /// Whole nanoseconds.
+    /// Whole nanoseconds, saturating at `Int64.max` (config ranges keep real values far below).
     var nanoseconds: Int64 {
         let (s, a) = components
-        return s * 1_000_000_000 + a / 1_000_000_000
+        let (ns, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return s < 0 ? 0 : .max }
+        return max(ns.addingSaturated(a / 1_000_000_000), 0)
+    }
+
+    /// Whole nanoseconds as an unsigned count, never negative.
+    var clampedNanoseconds: UInt64 { UInt64(nanoseconds) }
+}
+
+extension Int64 {
+    func addingSaturated(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
     }
 }

@@ -19,19 +19,4 @@ public struct RouteMatcher: Sendable {
         }
         return nil
     }
-
-    /// Model names a client can ask for, for `GET /v1/models`: the literal (wildcard-free) globs,
-    /// `claude-*` names first, in route order, without duplicates.
-    public var advertisedModels: [(id: String, route: Route)] {
-        var seen = Set<String>()
-        var out: [(id: String, route: Route)] = []
-        for route in routes {
-            for glob in route.models where !glob.pattern.contains("*") && !glob.pattern.contains("?") {
-                if seen.insert(glob.pattern).inserted { out.append((glob.pattern, route)) }
-            }
-        }
-        let claude = out.filter { $0.id.hasPrefix("claude") || $0.id.hasPrefix("anthropic") }
-        let rest = out.filter { !($0.id.hasPrefix("claude") || $0.id.hasPrefix("anthropic")) }
-        return claude + rest
-    }
 }

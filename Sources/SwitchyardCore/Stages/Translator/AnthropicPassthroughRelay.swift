@@ -25,10 +25,16 @@ enum AnthropicPassthroughRelay {
         stats.stream = true
         let watcher = PassthroughWatcher()
         watcher.observe(ByteBuffer(bytes: preamble))
-        let pump = StreamPump(initial: preamble, idleTimeoutNanos: idleTimeoutNanos) { pump in
+        // Every relayed byte is scrubbed, the first event included, across chunk boundaries.
+        var firstScrubber = SecretScrubber(secrets: secrets)
+        let initial = firstScrubber.scrub(preamble)
+        let pump = StreamPump(initial: initial, idleTimeoutNanos: idleTimeoutNanos) { [firstScrubber] pump in
+            var scrubber = firstScrubber
             while true {
                 do {
                     guard let chunk = try await upstream.next() else {
+                        let held = scrubber.finish()
+                        if !held.isEmpty { await pump.push(held) }
                         if watcher.sawError {
                             watcher.failed = true  // the upstream's own error event ended it
                         } else if !watcher.sawMessageStop {
@@ -39,10 +45,11 @@ enum AnthropicPassthroughRelay {
                     }
                     pump.upstreamActivity()
                     watcher.observe(chunk)
-                    await pump.push(SecretScrubber.scrub(Array(chunk.readableBytesView), secrets: secrets))
+                    let safe = scrubber.scrub(Array(chunk.readableBytesView))
+                    if !safe.isEmpty { await pump.push(safe) }
                 } catch let failure as UpstreamFailure {
                     watcher.failed = true
-                    let f = failure.redacting(secrets)
+                    let f = failure.afterCommit.redacting(secrets)
                     pump.pushFinal(ErrorEnvelope.sseEvent(type: f.downstream.type, message: f.message))
                     return
                 } catch {
@@ -129,20 +136,6 @@ enum AnthropicPassthroughRelay {
             return UpstreamErrorParser.failure(status: status, body: JSONWriter.encode(.object(["error": error])), retryAfter: nil)
         }
         return UpstreamErrorParser.failure(errorObject: error)
-    }
-}
-
-/// Blanks secrets out of relayed bytes (an upstream quoting its key back in an error event).
-enum SecretScrubber {
-    static func scrub(_ bytes: [UInt8], secrets: [String]) -> [UInt8] {
-        var out = bytes
-        for secret in secrets where secret.utf8.count >= 4 {
-            let needle = Array(secret.utf8)
-            while let start = ByteSearch.firstIndex(of: needle, in: out) {
-                out.replaceSubrange(start..<(start + needle.count), with: Array("***".utf8))
-            }
-        }
-        return out
     }
 }
 

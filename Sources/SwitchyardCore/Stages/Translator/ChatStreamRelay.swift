@@ -63,10 +63,10 @@ enum ChatStreamRelay {
                     try? translator.finishInput()
                 }
             } catch let failure as UpstreamFailure {
-                try? translator.fail(failure)
+                try? translator.fail(failure.afterCommit)
             } catch {
                 if Task.isCancelled { break }
-                try? translator.fail(UpstreamFailure(kind: .connectError, message: "upstream connection failed mid-stream"))
+                try? translator.fail(UpstreamFailure(kind: .badResponse, message: "upstream connection failed mid-stream"))
             }
             result.update(usage: translator.finalUsage, failure: translator.failure, complete: translator.state == .finished)
             if translator.isFinished {

@@ -8,11 +8,14 @@ import SwitchyardWire
 /// failure before it is still a real HTTP error.
 public struct TranslatorStage: Stage {
     let stripBillingHeader: Bool
+    /// Every upstream secret of the config: blanked out of every byte relayed to the client.
+    let secrets: [String]
     /// Error bodies are read up to this size.
     static let maxErrorBodyBytes = 64 << 10
 
-    public init(stripBillingHeader: Bool) {
+    public init(stripBillingHeader: Bool, secrets: [String] = []) {
         self.stripBillingHeader = stripBillingHeader
+        self.secrets = secrets
     }
 
     public func handle(_ call: Call, context: CallContext, next: Next) async throws -> Reply {
@@ -32,7 +35,7 @@ public struct TranslatorStage: Stage {
             let body = AnthropicPassthrough.body(request, upstreamModel: resolved.target.model, maxTokensCap: resolved.target.maxTokens)
             upstreamCall.upstream = UpstreamRequest(url: provider.endpointURL, headers: [], body: body, stream: request.stream)
         }
-        let secrets = [resolved.apiKey?.exposedValue].compactMap { $0 }
+        let secrets = self.secrets + [resolved.apiKey?.exposedValue].compactMap { $0 }
         let raw: Reply
         do {
             raw = try await next(upstreamCall, context)
@@ -40,7 +43,9 @@ public struct TranslatorStage: Stage {
             throw error.redactingUpstream(secrets)
         }
         guard (200..<300).contains(raw.status) else {
-            let body = try await Self.collect(raw, limit: Self.maxErrorBodyBytes, target: resolved.label, truncate: true)
+            // Scrubbed before it is parsed or quoted, so no cut can leave a prefix of a secret.
+            let body = SecretScrubber.scrubAll(try await Self.collect(raw, limit: Self.maxErrorBodyBytes, target: resolved.label, truncate: true),
+                                               secrets: secrets)
             throw GatewayError.upstream(
                 UpstreamErrorParser.failure(status: raw.status, body: body, retryAfter: raw.header("retry-after")).redacting(secrets),
                 target: resolved.label)
@@ -53,7 +58,7 @@ public struct TranslatorStage: Stage {
             do {
                 let result = try ChatResponseTranslator.translate(body: body, context: responseContext)
                 context.stats.usage = result.usage
-                return .json(200, result.body)
+                return .json(200, SecretScrubber.scrubAll(result.body, secrets: secrets))
             } catch {
                 throw GatewayError.upstream(error.redacting(secrets), target: resolved.label)
             }
@@ -67,7 +72,7 @@ public struct TranslatorStage: Stage {
             } catch {
                 throw GatewayError.upstream(error.redacting(secrets), target: resolved.label)
             }
-            return .json(200, body)
+            return .json(200, SecretScrubber.scrubAll(body, secrets: secrets))
         case (.anthropic, true):
             return try await AnthropicPassthroughRelay.start(raw: raw, stats: context.stats, target: resolved.label, secrets: secrets,
                                                              idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds))
