@@ -201,6 +201,13 @@ final class ConfigReader {
             problem(path, node, "expected a string, ${VAR} or {file: PATH}")
             return (nil, nil)
         }
+        switch Self.nonTextKind(node) {
+        case "null": return (nil, nil)  // written but empty: no key, as when the key is left out
+        case "boolean":
+            problem(path, node, "expected a string, ${VAR} or {file: PATH}, got a YAML boolean (quote it if you mean the word)")
+            return (nil, nil)
+        default: break
+        }
         switch expander.expand(s.string) {
         case .success(let v): return (v.isEmpty ? nil : Secret(v), nil)
         case .failure(.missing(let name)) where allowMissing: return (nil, name)
