@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -17,6 +18,12 @@ import sys
 import time
 
 MOCK_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mock_upstream.py")
+
+
+def raw_chunk(data: bytes) -> dict:
+    """An ``sse`` event entry that is sent as exactly these bytes, in one HTTP chunk of its own
+    (for splitting a UTF-8 character or a secret at a chosen byte)."""
+    return {"b64": base64.b64encode(data).decode("ascii")}
 
 
 class MockError(RuntimeError):

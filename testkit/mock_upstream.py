@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
+import base64
+import binascii
+import contextvars
 import http
 import json
 import os
@@ -30,12 +32,26 @@ COMMENT = ": OPENROUTER PROCESSING\n\n"
 MATCH_KEYS = {"stream", "has_tools", "has_tool_messages", "model", "path_suffix", "api",
               "contains", "last_user_contains", "has_reasoning"}
 REPLY_TYPES = {"chat", "error", "json", "sse", "anthropic", "fault"}
+SSE_ENDS = {"close", "reset", "eof", "stall", "fin_mid_chunk"}
+MAX_REPEAT = 10_000_000
+FIN_WAIT_S = 30.0  # after a FIN, how long the mock waits for the peer to close before closing too
 ANTHROPIC_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
                          403: "permission_error", 404: "not_found_error", 413: "request_too_large",
                          429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}
 
 
-dumps = functools.partial(json.dumps, separators=(",", ":"))
+# ``utf8: true`` on a reply writes its JSON with raw UTF-8 instead of \u escapes (per request).
+RAW_UTF8 = contextvars.ContextVar("RAW_UTF8", default=False)
+
+
+def dumps(obj) -> str:
+    """Compact JSON; non-ASCII as \\u escapes unless the reply asked for ``utf8``."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=not RAW_UTF8.get())
+
+
+def enc(text: str) -> bytes:
+    """UTF-8; a lone surrogate (only reachable with ``utf8``) goes out as its 3-byte form."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 class BadRequest(Exception):
@@ -179,6 +195,72 @@ def validate_rule(rule) -> str | None:
             return "tool_calls entries need a 'name' and a JSON *string* 'arguments'"
     if rule["reply"]["type"] == "fault" and rule["reply"].get("mode") not in FAULTS:
         return f"unknown fault mode: {rule['reply'].get('mode')!r}"
+    return validate_headers(rule["reply"].get("headers")) or validate_body(rule["reply"]) \
+        or (validate_sse(rule["reply"]) if rule["reply"]["type"] == "sse" else None)
+
+
+def header_items(headers) -> list[tuple[str, str]]:
+    """A reply's ``headers``, a dict or a list of ``[name, value]`` pairs, as (lower name, value)."""
+    items = headers.items() if isinstance(headers, dict) else (headers or [])
+    return [(str(k).lower(), str(v)) for k, v in items]
+
+
+def validate_headers(headers) -> str | None:
+    if headers is None:
+        return None
+    if isinstance(headers, list):
+        if not all(isinstance(h, list) and len(h) == 2 for h in headers):
+            return "'headers' must be an object or a list of [name, value] pairs"
+    elif not isinstance(headers, dict):
+        return "'headers' must be an object or a list of [name, value] pairs"
+    for name, value in header_items(headers):
+        if not name or any(c in name for c in " \t\r\n:") or any(c in value for c in "\r\n"):
+            return f"bad header {name!r}: {value!r} (no CR/LF, names without spaces or ':')"
+        try:
+            (name + value).encode("latin-1")
+        except UnicodeEncodeError:
+            return f"header {name!r} is not latin-1"
+    return None
+
+
+def validate_body(reply: dict) -> str | None:
+    """``body_text`` / ``body_b64`` (json and error replies): a verbatim body."""
+    if "body_text" in reply and not isinstance(reply["body_text"], str):
+        return "'body_text' must be a string"
+    if "body_b64" in reply:
+        try:
+            base64.b64decode(reply["body_b64"], validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            return "'body_b64' must be base64"
+    return None
+
+
+def validate_sse(reply: dict) -> str | None:
+    events = reply.get("events") or []
+    if not isinstance(events, list):
+        return "'events' must be a list"
+    for e in events:
+        if isinstance(e, str):
+            continue
+        if isinstance(e, dict) and set(e) == {"b64"}:
+            try:
+                if not base64.b64decode(e["b64"], validate=True):
+                    return "a 'b64' event must not be empty (a zero-length chunk ends the body)"
+            except (binascii.Error, TypeError, ValueError):
+                return "'b64' events must be base64"
+        elif isinstance(e, dict) and set(e) == {"repeat", "count"}:
+            if not isinstance(e["repeat"], str) or not isinstance(e["count"], int) \
+                    or not 0 <= e["count"] <= MAX_REPEAT:
+                return f"'repeat' needs a string and a 'count' in 0..{MAX_REPEAT}"
+        else:
+            return "sse events are strings, {\"b64\": …} or {\"repeat\": …, \"count\": N}"
+    end = reply.get("end", "close")
+    if end not in SSE_ENDS:
+        return f"unknown sse end: {end!r} (expected one of {sorted(SSE_ENDS)})"
+    if end == "fin_mid_chunk" and not events:
+        return "end 'fin_mid_chunk' needs at least one event"
+    if "fin_after" in reply and (not isinstance(reply["fin_after"], int) or reply["fin_after"] < 0):
+        return "'fin_after' must be a non-negative integer"
     return None
 
 
@@ -212,6 +294,8 @@ class Conn:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self.reader, self.writer = reader, writer
         self.closed = self.started = False
+        # The current reply's ``headers``, applied by head() over everything else.
+        self.extra: list[tuple[str, str]] = []
         writer.transport.set_write_buffer_limits(high=0)  # drain() == flushed to the kernel
 
     async def send(self, data: bytes) -> None:
@@ -219,7 +303,8 @@ class Conn:
         await self.writer.drain()
 
     async def head(self, status: int, headers: dict, *, length: int | None = None) -> None:
-        """Status line + headers; chunked framing when ``length`` is None."""
+        """Status line + headers; chunked framing when ``length`` is None. The reply's own
+        ``headers`` (``self.extra``) come last and replace any default of the same name."""
         self.started = True
         try:
             reason = http.HTTPStatus(status).phrase
@@ -228,13 +313,19 @@ class Conn:
         base = {"server": "switchyard-mock"}
         base.update({"transfer-encoding": "chunked"} if length is None else {"content-length": str(length)})
         base.update({k.lower(): str(v) for k, v in headers.items()})
-        lines = [f"HTTP/1.1 {status} {reason}"] + [f"{k}: {v}" for k, v in base.items()]
+        replaced = {k for k, _ in self.extra}
+        pairs = [(k, v) for k, v in base.items() if k not in replaced] + self.extra
+        lines = [f"HTTP/1.1 {status} {reason}"] + [f"{k}: {v}" for k, v in pairs]
         await self.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
 
     async def chunk(self, data: bytes | str) -> None:
-        data = data.encode() if isinstance(data, str) else data
+        data = enc(data) if isinstance(data, str) else data
         if data:
             await self.send(b"%x\r\n%s\r\n" % (len(data), data))
+
+    async def partial_chunk(self, data: bytes, sent: int) -> None:
+        """A chunk header announcing ``len(data)`` bytes, then only the first ``sent`` of them."""
+        await self.send(b"%x\r\n%s" % (len(data), data[:sent]))
 
     async def end_chunks(self) -> None:
         await self.send(b"0\r\n\r\n")
@@ -244,8 +335,7 @@ class Conn:
         await self.send(body)
 
     async def json(self, status: int, obj, headers: dict | None = None) -> None:
-        await self.full(status, {"content-type": "application/json", **(headers or {})},
-                        dumps(obj).encode())
+        await self.full(status, {"content-type": "application/json", **(headers or {})}, enc(dumps(obj)))
 
     def reset(self) -> None:
         """Abort with a TCP RST (SO_LINGER on, timeout 0)."""
@@ -259,6 +349,22 @@ class Conn:
         """Clean close (FIN)."""
         self.writer.close()
         self.closed = True
+
+    async def fin(self) -> None:
+        """Half-close (FIN, never RST) right after what was sent, whatever the framing says;
+        then wait up to FIN_WAIT_S for the client to close (reading what it sends) and close."""
+        self.closed = True
+        try:
+            if self.writer.can_write_eof():
+                self.writer.write_eof()
+            await asyncio.wait_for(self._read_to_eof(), FIN_WAIT_S)
+        except (asyncio.TimeoutError, ConnectionError):
+            pass
+        self.writer.close()
+
+    async def _read_to_eof(self) -> None:
+        while await self.reader.read(65536):
+            pass
 
     async def stall(self) -> None:
         """Send nothing more; wait until the client closes, then close too."""
@@ -284,7 +390,8 @@ async def send_events(conn: Conn, events, delay_ms=0) -> None:
 
 
 def sse_head(reply: dict, content_type="text/event-stream") -> dict:
-    return {"content-type": content_type, "cache-control": "no-cache", **(reply.get("headers") or {})}
+    """Default SSE headers (the reply's ``headers`` are applied over them by ``Conn.head``)."""
+    return {"content-type": content_type, "cache-control": "no-cache"}
 
 
 # --------------------------------------------------------------------------- OpenAI chat
@@ -476,30 +583,46 @@ async def reply_chat(conn: Conn, reply: dict, req: Request) -> None:
     chat = Chat(reply, req)
     status = reply.get("status", 200)
     if not req.stream:
-        return await conn.json(status, chat.body(), reply.get("headers"))
+        return await conn.json(status, chat.body())
     events = chat.events()  # built before the status line so a bad reply still gets a clean 500
     await conn.head(status, sse_head(reply))
     await send_events(conn, events, reply.get("delay_ms", 0))
     await conn.end_chunks()
 
 
+async def verbatim_body(conn: Conn, status: int, reply: dict) -> bool:
+    """Send ``body_text`` / ``body_b64`` as is, if the reply has one (``application/json``
+    unless ``headers`` say otherwise). False when it has neither."""
+    if "body_b64" in reply:
+        body = base64.b64decode(reply["body_b64"])
+    elif "body_text" in reply:
+        body = enc(reply["body_text"])
+    else:
+        return False
+    await conn.full(status, {"content-type": "application/json"}, body)
+    return True
+
+
 async def reply_error(conn: Conn, reply: dict, req: Request) -> None:
     status = reply.get("status", 500)
+    if await verbatim_body(conn, status, reply):
+        return
     body = reply.get("body")
     if body is None and req.api == "anthropic":
         body = {"type": "error", "error": {"type": ANTHROPIC_ERROR_TYPES.get(status, "api_error"),
                                            "message": "mock error"}}
     elif body is None:
         body = {"error": {"code": status, "message": "mock error"}}
-    await conn.json(status, body, reply.get("headers"))
+    await conn.json(status, body)
 
 
 async def reply_json(conn: Conn, reply: dict, req: Request) -> None:
-    await conn.json(reply.get("status", 200), reply.get("body"), reply.get("headers"))
+    if not await verbatim_body(conn, reply.get("status", 200), reply):
+        await conn.json(reply.get("status", 200), reply.get("body"))
 
 
 async def finish_sse(conn: Conn, end: str) -> None:
-    """End a streamed body the way an ``sse`` reply's ``end`` asks."""
+    """End a streamed body the way an ``sse`` reply's ``end`` asks (not ``fin_mid_chunk``)."""
     if end == "reset":
         conn.reset()
     elif end == "eof":
@@ -510,17 +633,45 @@ async def finish_sse(conn: Conn, end: str) -> None:
         await conn.end_chunks()
 
 
+def sse_chunks(reply: dict):
+    """The HTTP chunk payloads of an ``sse`` reply, lazily (a ``repeat`` is never materialised)."""
+    suffix = b"" if reply.get("raw") else b"\n\n"
+    for e in reply.get("events") or []:
+        if isinstance(e, str):
+            yield enc(e) + suffix
+        elif "b64" in e:
+            yield base64.b64decode(e["b64"])
+        else:
+            one = enc(e["repeat"]) + suffix
+            for _ in range(e["count"]):
+                yield one
+
+
 async def reply_sse(conn: Conn, reply: dict, req: Request) -> None:
     await conn.head(reply.get("status", 200), sse_head(reply))
-    suffix = "" if reply.get("raw") else "\n\n"
-    await send_events(conn, [e + suffix for e in reply.get("events") or []], reply.get("delay_ms", 0))
-    await finish_sse(conn, reply.get("end", "close"))
+    end, delay = reply.get("end", "close"), reply.get("delay_ms", 0)
+    last = None
+    for i, chunk in enumerate(sse_chunks(reply)):
+        if last is not None:
+            await conn.chunk(last)
+        if i:
+            await sleep_ms(delay)
+        last = chunk
+    if end != "fin_mid_chunk":
+        if last is not None:
+            await conn.chunk(last)
+        return await finish_sse(conn, end)
+    # The last chunk's header announces all of it, but only ``fin_after`` bytes follow (default
+    # half), then a clean FIN: the body ends inside a chunk.
+    sent = min(reply.get("fin_after", len(last) // 2), max(len(last) - 1, 0))
+    await conn.partial_chunk(last, sent)
+    await conn.fin()
 
 
 async def reply_anthropic(conn: Conn, reply: dict, req: Request) -> None:
     status = reply.get("status", 200)
     if not req.stream:
-        return await conn.json(status, anthropic_message(reply, req, anthropic_blocks(reply)), reply.get("headers"))
+        return await conn.json(status, anthropic_message(reply, req, anthropic_blocks(reply)))
     events = anthropic_events(reply, req)
     await conn.head(status, sse_head(reply))
     await send_events(conn, events, reply.get("delay_ms", 0))
@@ -547,8 +698,8 @@ async def cut_midway(conn: Conn, reply: dict, req: Request, ending: str, after_h
         if not after_headers:
             await send_events(conn, partial_stream(reply, req), reply.get("delay_ms", 0))
     else:
-        body = dumps(Chat({"content": "Hello world, this is a partial answer.", **reply}, req).body()).encode()
-        await conn.head(200, {"content-type": "application/json", **(reply.get("headers") or {})}, length=len(body))
+        body = enc(dumps(Chat({"content": "Hello world, this is a partial answer.", **reply}, req).body()))
+        await conn.head(200, {"content-type": "application/json"}, length=len(body))
         if not after_headers:
             await conn.send(body[:len(body) // 2])
     if ending == "reset":
@@ -574,11 +725,11 @@ async def fault_wrong_content_type(conn, reply, req):
         await conn.head(200, {"content-type": "text/plain"})
         await send_events(conn, chat.events())
         return await conn.end_chunks()
-    await conn.full(200, {"content-type": "text/plain"}, dumps(chat.body()).encode())
+    await conn.full(200, {"content-type": "text/plain"}, enc(dumps(chat.body())))
 
 
 async def fault_truncated_json(conn, reply, req):
-    body = dumps(Chat({"content": "this body is cut", **reply}, req).body()).encode()
+    body = enc(dumps(Chat({"content": "this body is cut", **reply}, req).body()))
     await conn.full(200, {"content-type": "application/json"}, body[:len(body) // 2])
 
 
@@ -617,7 +768,7 @@ async def fault_error_chunk(conn, reply, req):
 async def fault_garbage_lines(conn, reply, req):
     chat = Chat({"content": "Hello through the garbage", **reply}, req)
     if not req.stream:  # OpenRouter sends blank lines before the JSON while processing (spec §3.0)
-        body = b"\n         \n\n" + dumps(chat.body()).encode()
+        body = b"\n         \n\n" + enc(dumps(chat.body()))
         return await conn.full(200, {"content-type": "application/json"}, body)
     junk = ["data: {not json\n\n", "nonsense\n\n", ": just a comment\n\n", "event: whatever\n\n",
             "id: 42\nretry: 1000\n\n"]
@@ -640,7 +791,7 @@ async def fault_oversize_body(conn, reply, req):
             await conn.chunk(chat.chunk({"content": "x" * block}))
         await send_events(conn, chat.finish_chunks() + ["data: [DONE]\n\n"])
         return await conn.end_chunks()
-    prefix, suffix = dumps(chat.body(content="@@")).encode().split(b"@@")
+    prefix, suffix = enc(dumps(chat.body(content="@@"))).split(b"@@")
     filler = max(0, size - len(prefix) - len(suffix))
     await conn.head(200, {"content-type": "application/json"}, length=len(prefix) + filler + len(suffix))
     await conn.send(prefix)
@@ -654,11 +805,11 @@ async def fault_slow_body(conn, reply, req):
     chat, delay = Chat({"content": "slow", **reply}, req), reply.get("delay_ms", 20)
     if req.stream:
         await conn.head(200, sse_head(reply))
-        for byte in "".join(chat.events()).encode():
+        for byte in enc("".join(chat.events())):
             await conn.chunk(bytes([byte]))
             await sleep_ms(delay)
         return await conn.end_chunks()
-    body = dumps(chat.body()).encode()
+    body = enc(dumps(chat.body()))
     await conn.head(200, {"content-type": "application/json"}, length=len(body))
     for byte in body:
         await conn.send(bytes([byte]))
@@ -742,7 +893,13 @@ class MockServer:
         index, reply = self.state.pick(req)
         self.state.log.append(req.log_entry(index))
         await sleep_ms(reply.get("delay_before_ms", 0))
-        await REPLIES[reply["type"]](conn, reply, req)
+        conn.extra = header_items(reply.get("headers"))
+        RAW_UTF8.set(bool(reply.get("utf8")))
+        try:
+            await REPLIES[reply["type"]](conn, reply, req)
+        finally:
+            conn.extra = []
+            RAW_UTF8.set(False)
 
     async def control(self, conn: Conn, req: Request) -> None:
         """The ``/_mock/*`` control API (never logged)."""
@@ -769,12 +926,12 @@ class MockServer:
         await conn.json(404, {"ok": False, "error": f"unknown control route {req.method} {req.path}"})
 
     async def run(self, host: str, port: int) -> None:
-        server = await asyncio.start_server(self.handle, host, port, limit=1 << 20, backlog=2048)
-        print(f"MOCK_PORT={server.sockets[0].getsockname()[1]}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT):  # before the port line: a SIGTERM right after it is clean
             loop.add_signal_handler(sig, stop.set)
+        server = await asyncio.start_server(self.handle, host, port, limit=1 << 20, backlog=2048)
+        print(f"MOCK_PORT={server.sockets[0].getsockname()[1]}", flush=True)
         await stop.wait()
         server.close()
         for task in list(self.tasks):

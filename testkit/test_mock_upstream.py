@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from testkit.mock_client import MOCK_SCRIPT, MockError, MockUpstream
+from testkit.mock_client import MOCK_SCRIPT, MockError, MockUpstream, raw_chunk
 
 CHAT = "/api/v1/chat/completions"
 MESSAGES = "/v1/messages"
@@ -76,17 +76,17 @@ def raw_send(mock, body, path=CHAT, timeout=3.0, extra=b"") -> socket.socket:
 
 def read_all(sock) -> tuple[bytes, str]:
     """Read until the peer ends: returns (bytes, 'eof' | 'reset' | 'timeout')."""
-    data = b""
+    parts = []
     try:
         while True:
             piece = sock.recv(65536)
             if not piece:
-                return data, "eof"
-            data += piece
+                return b"".join(parts), "eof"
+            parts.append(piece)
     except ConnectionResetError:
-        return data, "reset"
+        return b"".join(parts), "reset"
     except socket.timeout:
-        return data, "timeout"
+        return b"".join(parts), "timeout"
     finally:
         sock.close()
 
@@ -100,19 +100,19 @@ def split_response(raw: bytes) -> tuple[int, dict, bytes]:
 
 def dechunk(body: bytes) -> tuple[list[bytes], bool]:
     """Chunk payloads and whether the terminating zero-length chunk was seen."""
-    chunks = []
-    while body:
-        size_line, sep, rest = body.partition(b"\r\n")
-        if not sep:
+    chunks, pos = [], 0
+    while pos < len(body):
+        eol = body.find(b"\r\n", pos)
+        if eol < 0:
             break
-        size = int(size_line, 16)
+        size = int(body[pos:eol], 16)
         if size == 0:
             return chunks, True
-        if len(rest) < size + 2:
-            chunks.append(rest[:size])
+        start = eol + 2
+        chunks.append(body[start:start + size])
+        if len(body) < start + size + 2:
             break
-        chunks.append(rest[:size])
-        body = rest[size + 2:]
+        pos = start + size + 2
     return chunks, False
 
 
@@ -679,6 +679,127 @@ def test_delay_before_ms(mock):
     start = time.monotonic()
     assert post(mock, {})[0] == 500
     assert time.monotonic() - start >= 0.3
+
+
+# --------------------------------------------------------------------------- hostile replies
+
+def head_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """The response headers in order, repeats kept."""
+    head = raw.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")[1:]
+    return [(k.strip().lower(), v.strip()) for k, _, v in (line.partition(":") for line in head)]
+
+
+@pytest.mark.parametrize("reply", [
+    {"type": "chat", "content": "x"}, {"type": "anthropic", "content": "x"}, {"type": "json", "body": {}},
+    {"type": "error", "status": 429}, {"type": "sse", "events": ["data: 1"]},
+    {"type": "fault", "mode": "html_200"}, {"type": "fault", "mode": "truncated_json"},
+    {"type": "fault", "mode": "eof_mid_stream"}], ids=lambda r: r.get("mode", r["type"]))
+@pytest.mark.parametrize("stream", [False, True])
+def test_headers_on_every_reply_type(mock, reply, stream):
+    mock.script([{"reply": {**reply, "headers": {"Retry-After": "1e30", "x-hostile": "nan"}}}])
+    raw, _ = read_all(raw_send(mock, {"model": "m", "stream": stream}, extra=b"Connection: close\r\n"))
+    pairs = head_pairs(raw)
+    assert ("retry-after", "1e30") in pairs and ("x-hostile", "nan") in pairs, pairs
+
+
+def test_headers_list_form_repeats_and_replaces_defaults(mock):
+    headers = [["retry-after", "abc"], ["retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"], ["content-type", "text/html"]]
+    mock.script([{"reply": {"type": "error", "status": 503, "headers": headers}}])
+    raw, _ = read_all(raw_send(mock, {"model": "m"}, extra=b"Connection: close\r\n"))
+    pairs = head_pairs(raw)
+    assert [v for k, v in pairs if k == "retry-after"] == ["abc", "Wed, 21 Oct 2015 07:28:00 GMT"]
+    assert [v for k, v in pairs if k == "content-type"] == ["text/html"]  # the default is replaced
+    assert split_response(raw)[0] == 503
+
+
+@pytest.mark.parametrize("headers", [{"x-a": "1\r\nx-b: 2"}, {"bad name": "1"}, [["only-name"]], "retry-after: 1",
+                                     {"x-a": "\u2603"}])
+def test_bad_headers_are_rejected(mock, headers):
+    with pytest.raises(MockError):
+        mock.script([{"reply": {"type": "chat", "headers": headers}}])
+    assert mock.rules() == []
+
+
+@pytest.mark.parametrize("kind", ["error", "json"])
+def test_verbatim_body_text_and_b64(mock, kind):
+    html = "<html><body>upstream \u00e9rror</body></html>"
+    mock.script([{"reply": {"type": kind, "status": 502, "body_text": html, "headers": {"content-type": "text/html"}}},
+                 {"reply": {"type": kind, "status": 500, "body_b64": "/wA="}}])
+    status, headers, raw = post(mock, {"model": "m"})
+    assert status == 502 and headers["content-type"] == "text/html" and raw == html.encode()
+    status, headers, raw = post(mock, {"model": "m"})
+    assert status == 500 and headers["content-type"] == "application/json" and raw == b"\xff\x00"
+    with pytest.raises(MockError):
+        mock.script([{"reply": {"type": kind, "body_b64": "not base64!"}}])
+
+
+def test_utf8_flag_writes_raw_utf8(mock):
+    text = "\u00e9\u20ac\U0001F600"
+    mock.script([{"reply": {"type": "chat", "content": text}}, {"reply": {"type": "chat", "content": text, "utf8": True}},
+                 {"reply": {"type": "chat", "content": text, "utf8": True, "chunk_size": 100}}])
+    escaped = post(mock, {"model": "m"})[2]
+    assert b"\\ud83d\\ude00" in escaped and json.loads(escaped)["choices"][0]["message"]["content"] == text
+    raw = post(mock, {"model": "m"})[2]
+    assert text.encode() in raw and json.loads(raw)["choices"][0]["message"]["content"] == text
+    streamed = post(mock, {"model": "m", "stream": True})[2]
+    assert text.encode() in streamed
+    escaped_again = post(mock, {"model": "m"})[2]  # the flag does not stick to the next reply
+    assert escaped_again.isascii()
+
+
+def test_sse_b64_events_set_exact_chunk_boundaries(mock):
+    line = "data: {\"t\":\"\u00e9\"}\n\n".encode()
+    cut = line.index(b"\xc3") + 1  # inside the two-byte character
+    mock.script([{"reply": {"type": "sse", "events": [raw_chunk(line[:cut]), raw_chunk(line[cut:]), "data: [DONE]"]}}])
+    chunks, complete = dechunk(split_response(read_all(raw_send(mock, {"stream": True}, extra=b"Connection: close\r\n"))[0])[2])
+    assert chunks == [line[:cut], line[cut:], b"data: [DONE]\n\n"] and complete
+
+
+def test_sse_repeat_sends_n_chunks(mock):
+    mock.script([{"reply": {"type": "sse", "events": ["data: a", {"repeat": "data: b", "count": 1000}, "data: c"]}},
+                 {"reply": {"type": "sse", "raw": True, "events": [{"repeat": "x", "count": 3}]}}])
+    chunks, complete = dechunk(split_response(read_all(raw_send(mock, {"stream": True}, extra=b"Connection: close\r\n"))[0])[2])
+    assert complete and chunks == [b"data: a\n\n"] + [b"data: b\n\n"] * 1000 + [b"data: c\n\n"]
+    chunks, _ = dechunk(split_response(read_all(raw_send(mock, {"stream": True}, extra=b"Connection: close\r\n"))[0])[2])
+    assert chunks == [b"x"] * 3
+
+
+@pytest.mark.parametrize("fin_after", [None, 0, 3])
+def test_sse_fin_mid_chunk(mock, fin_after):
+    last = "data: {\"choices\":[{\"delta\":{\"content\":\"never finished\"}}]}"
+    reply = {"type": "sse", "events": ["data: 1", last], "end": "fin_mid_chunk"}
+    if fin_after is not None:
+        reply["fin_after"] = fin_after
+    mock.script([{"reply": reply}])
+    raw, outcome = read_all(raw_send(mock, {"stream": True}, timeout=5))
+    assert outcome == "eof"  # a FIN, not an RST and not our timeout
+    body = split_response(raw)[2]
+    full = (last + "\n\n").encode()
+    sent = len(full) // 2 if fin_after is None else fin_after
+    assert body == b"9\r\ndata: 1\n\n\r\n" + b"%x\r\n" % len(full) + full[:sent]
+    chunks, complete = dechunk(body)
+    assert not complete and chunks[0] == b"data: 1\n\n"
+    assert mock.health() and len(mock.requests()) == 1
+
+
+@pytest.mark.parametrize("reply", [
+    {"type": "sse", "events": ["a"], "end": "explode"}, {"type": "sse", "events": [], "end": "fin_mid_chunk"},
+    {"type": "sse", "events": [{"repeat": "a", "count": -1}]}, {"type": "sse", "events": [{"repeat": "a"}]},
+    {"type": "sse", "events": [{"b64": ""}]}, {"type": "sse", "events": [7]},
+    {"type": "sse", "events": ["a"], "end": "fin_mid_chunk", "fin_after": -1}, {"type": "json", "body_text": 5}])
+def test_bad_hostile_fields_are_rejected(mock, reply):
+    with pytest.raises(MockError):
+        mock.script([{"reply": reply}])
+
+
+def test_chunk_flood_with_chunk_size_one(mock):
+    text = "".join(chr(0x61 + i % 26) for i in range(50_000))
+    mock.script([{"reply": {"type": "chat", "content": text, "chunk_size": 1}}])
+    raw, _ = read_all(raw_send(mock, {"model": "m", "stream": True}, timeout=30, extra=b"Connection: close\r\n"))
+    chunks, complete = dechunk(split_response(raw)[2])
+    assert complete and len(chunks) == 50_000 + 4  # role, 50,000 deltas, finish, usage, [DONE]
+    events = sse_data(b"".join(chunks))
+    assert "".join(e["choices"][0]["delta"].get("content") or "" for e in events[:-1] if e["choices"]) == text
 
 
 # --------------------------------------------------------------------------- load

@@ -109,6 +109,56 @@ def test_model_discovery_fills_the_cli_cache(claude, cli_gateway, mock, tap):
     assert "gpt-local-model" not in cached_ids
 
 
+@pytest.mark.parametrize("token_auth", [False, True])
+def test_model_discovery_with_glob_only_routes_offers_catalogue_ids(claude, cli_gateway, mock, tap, token_auth):
+    """Routes that match by glob only (claude-haiku-*, claude-sonnet-*, *) name no model literally;
+    discovery still fills the CLI's picker with current claude-* ids from the gateway's catalogue
+    (each once, with human display names), and a discovered id is usable."""
+    routes = [
+        {"name": "haiku", "match": {"models": ["claude-haiku-*"]}, "targets": [{"provider": "mock", "model": "mock/haiku-target"}]},
+        {"name": "sonnet", "match": {"models": ["claude-sonnet-*"]}, "targets": [{"provider": "mock", "model": "mock/sonnet-target"}]},
+        {"name": "rest", "match": {"models": ["*"]}, "targets": [{"provider": "mock", "model": "mock/rest-target"}]},
+    ]
+    gw = cli_gateway(routes=routes, token_auth=token_auth)
+    proxy = tap(gw.base_url)
+    mock.script({"match": {"stream": True}, "times": -1, "reply": {"type": "chat", "content": "globbed"}})
+
+    run = claude.run(proxy.base_url, "hi", model="claude-haiku-4-5-20251001",
+                     extra_env={"CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY": "1"})
+
+    assert not run.is_error and run.result_text == "globbed", run.describe()
+    gets = [e for e in proxy.exchanges if e["method"] == "GET" and e["path"].split("?")[0] == "/v1/models"]
+    assert len(gets) == 1, [(e["method"], e["path"]) for e in proxy.exchanges]
+    listing = gets[0]
+    assert listing["path"] == "/v1/models?limit=1000"
+    assert listing["headers"].get("anthropic-version") == "2023-06-01"
+    assert listing["status"] == 200, listing
+    data = listing["response_body"]["data"]
+    ids = [m["id"] for m in data]
+    assert {"claude-haiku-4-5-20251001", "claude-haiku-5-5", "claude-sonnet-4-5-20250929", "claude-sonnet-5-5",
+            "claude-opus-5-5"} <= set(ids), ids
+    assert all(i.startswith("claude-") and "*" not in i for i in ids), ids
+    assert len(ids) == len(set(ids)), ids
+    assert listing["response_body"]["has_more"] is False
+    names = {m["id"]: m["display_name"] for m in data}
+    assert names["claude-sonnet-4-5-20250929"] == "Claude Sonnet 4.5"
+    assert names["claude-haiku-4-5-20251001"] == "Claude Haiku 4.5"
+
+    cache = claude.home / ".claude" / "cache" / "gateway-models.json"
+    assert cache.exists(), "the CLI wrote no gateway-models.json"
+    cached = json.loads(cache.read_text())
+    assert cached["baseUrl"] == proxy.base_url
+    cached_ids = [m["id"] for m in cached["models"]]
+    assert set(cached_ids) == set(ids), cached
+    assert {"claude-sonnet-5-5", "claude-haiku-4-5-20251001"} <= set(cached_ids), cached_ids
+
+    # the discovered id the CLI ran with went to its family's route
+    (post,) = message_posts(proxy)
+    assert post["body"]["model"] == "claude-haiku-4-5-20251001"
+    (req,) = chat_requests(mock.requests())
+    assert req["body"]["model"] == "mock/haiku-target"
+
+
 def test_model_no_route_serves_gets_404(claude, cli_gateway, mock, tap):
     """A model no route serves: 404 not_found_error, which the CLI shows as an issue with the
     selected model (and resends once non-streamed); the upstream is never called."""

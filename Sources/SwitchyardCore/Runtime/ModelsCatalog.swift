@@ -2,7 +2,8 @@ import SwitchyardWire
 
 /// The `GET /v1/models` answer, computed once per snapshot. A route lists its `advertise:` ids
 /// when it has them; otherwise its literal (wildcard-free) model names and every current
-/// Anthropic model id (`AnthropicModelCatalog`) its globs match and no earlier route's globs do.
+/// Anthropic model id (`AnthropicModelCatalog`) that requests would route to it (no earlier
+/// route's globs match it).
 /// `claude-*` ids come first. Each entry knows the routes that list it, so a user with a
 /// `routes:` allow-list sees only what they may use. Display names never show the upstream
 /// unless `server.models_show_targets` is on.
@@ -26,16 +27,18 @@ struct ModelsCatalog: Sendable {
             if routesByID[id] == nil { order.append(id) }
             routesByID[id, default: []].append(route)
         }
-        for (i, route) in routes.enumerated() {
+        // An id belongs to the route a request for it would reach (the first whose globs match),
+        // so a user is never shown an id that their allow-list then refuses; a route with
+        // `advertise:` lists exactly those ids and lends its globs' ids to no one else.
+        let owner = { (id: String) in routes.first { r in r.models.contains { $0.matches(id) } } }
+        for route in routes {
             if let advertised = route.advertise {
                 for id in advertised { add(id, route) }
                 continue
             }
-            for glob in route.models where !glob.pattern.contains("*") && !glob.pattern.contains("?") { add(glob.pattern, route) }
-            let earlier = routes[..<i].filter { $0.advertise == nil }
-            for model in AnthropicModelCatalog.models where route.models.contains(where: { $0.matches(model.id) })
-                && !earlier.contains(where: { r in r.models.contains { $0.matches(model.id) } }) {
-                add(model.id, route)
+            let literals = route.models.map(\.pattern).filter { !$0.contains("*") && !$0.contains("?") }
+            for id in literals + AnthropicModelCatalog.models.map(\.id) where owner(id)?.name == route.name && routesByID[id] == nil {
+                add(id, route)
             }
         }
         let isClaude = { (id: String) in id.hasPrefix("claude") || id.hasPrefix("anthropic") }

@@ -2,8 +2,9 @@
 /// building JSON trees for the hot delta events.
 struct AnthropicEventWriter {
     var writer = JSONWriter(capacity: 512)
-    /// Blanks upstream secrets out of text, thinking and tool-argument deltas, also when one is
-    /// split across deltas (held back until the block shows what follows). Nil: no secrets.
+    /// Blanks upstream secrets out of text and thinking deltas, also when one is split across
+    /// deltas (held back until the block shows what follows), and out of each tool-argument
+    /// fragment. Nil: no secrets.
     var scrubber: SecretScrubber?
     /// The kind of the deltas whose tail the scrubber may be holding.
     private var heldKind: DeltaKind?
@@ -58,6 +59,11 @@ struct AnthropicEventWriter {
     /// input_json_delta.
     mutating func delta(_ index: Int, kind: DeltaKind, _ value: String) {
         guard scrubber != nil, kind != .signature else { return writeDelta(index, kind: kind, value) }
+        if kind == .inputJSON {
+            // Tool-argument fragments keep their exact boundaries (they pass through verbatim):
+            // a secret inside one fragment is blanked, nothing is held back across fragments.
+            return writeDelta(index, kind: kind, value.redacting(scrubber!.secrets))
+        }
         let safe = scrubber!.scrub(Array(value.utf8))  // in place: the held tail is not copied
         heldKind = kind
         if !safe.isEmpty { writeDelta(index, kind: kind, String(decoding: safe, as: UTF8.self)) }

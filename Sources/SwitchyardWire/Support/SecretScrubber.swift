@@ -9,11 +9,14 @@ public struct SecretScrubber: Sendable {
     static let mask: [UInt8] = Array("***".utf8)
 
     private let needles: [[UInt8]]
+    /// The secrets scrubbed (for whole-text redaction of the same set).
+    public let secrets: [String]
     private var held: [UInt8] = []
 
     public init(secrets: [String]) {
         var seen = Set<String>()
-        needles = secrets.filter { $0.utf8.count >= Self.minimumLength && seen.insert($0).inserted }.map { Array($0.utf8) }
+        self.secrets = secrets.filter { $0.utf8.count >= Self.minimumLength && seen.insert($0).inserted }
+        needles = self.secrets.map { Array($0.utf8) }
     }
 
     /// True when there is nothing to scrub (every call is then a plain pass-through).

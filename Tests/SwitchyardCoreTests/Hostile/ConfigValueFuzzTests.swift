@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func randomValuesLoadInRangeOrAreRefused() {
-        var rng = SplitMix64(seed: 7)
+        var rng = SeededRandom(seed: 7)
         let alphabet = Array("0123456789.eE+-smhKMGiBnaf ")
         for _ in 0..<1500 {
             let key = Self.keys[Int(rng.next() % UInt64(Self.keys.count))]
@@ -93,17 +93,5 @@ import Testing
                 Issue.record("unexpected error \(error)")
             }
         }
-    }
-}
-
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

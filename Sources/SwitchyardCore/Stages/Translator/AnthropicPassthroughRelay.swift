@@ -25,16 +25,25 @@ enum AnthropicPassthroughRelay {
         stats.stream = true
         let watcher = PassthroughWatcher()
         watcher.observe(ByteBuffer(bytes: preamble))
-        // Every relayed byte is scrubbed, the first event included, across chunk boundaries.
+        // Every relayed byte is scrubbed, the first event included, across chunk boundaries, and
+        // relayed event by event, so a cut never leaves half an event before the error event.
         var firstScrubber = SecretScrubber(secrets: secrets)
-        let initial = firstScrubber.scrub(preamble)
-        let pump = StreamPump(initial: initial, idleTimeoutNanos: idleTimeoutNanos) { [firstScrubber] pump in
+        var firstFramer = SSEEventFramer()
+        let initial = firstFramer.complete(firstScrubber.scrub(preamble))
+        let pump = StreamPump(initial: initial, idleTimeoutNanos: idleTimeoutNanos) { [firstScrubber, firstFramer] pump in
             var scrubber = firstScrubber
+            var framer = firstFramer
             while true {
                 do {
                     guard let chunk = try await upstream.next() else {
-                        let held = scrubber.finish()
-                        if !held.isEmpty { await pump.push(held) }
+                        let last = framer.complete(scrubber.finish())
+                        if !last.isEmpty { await pump.push(last) }
+                        if watcher.sawMessageStop || watcher.sawError {
+                            let rest = framer.finish()  // an unterminated last event, relayed as sent
+                            if !rest.isEmpty { await pump.push(rest) }
+                        } else {
+                            framer.discard()
+                        }
                         if watcher.sawError {
                             watcher.failed = true  // the upstream's own error event ended it
                         } else if !watcher.sawMessageStop {
@@ -45,10 +54,11 @@ enum AnthropicPassthroughRelay {
                     }
                     pump.upstreamActivity()
                     watcher.observe(chunk)
-                    let safe = scrubber.scrub(Array(chunk.readableBytesView))
+                    let safe = framer.complete(scrubber.scrub(Array(chunk.readableBytesView)))
                     if !safe.isEmpty { await pump.push(safe) }
                 } catch let failure as UpstreamFailure {
                     watcher.failed = true
+                    framer.discard()
                     let f = failure.afterCommit.redacting(secrets)
                     pump.pushFinal(ErrorEnvelope.sseEvent(type: f.downstream.type, message: f.message))
                     return
