@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
         .target(name: "SwitchyardWire"),
@@ -43,6 +44,7 @@ let package = Package(
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
         ),
         .executableTarget(
@@ -57,7 +59,10 @@ let package = Package(
             name: "SwitchyardTesting",
             dependencies: ["SwitchyardCore", "SwitchyardWire"]
         ),
-        .executableTarget(name: "SwitchyardBenchmarks", dependencies: ["SwitchyardWire"], path: "Benchmarks/SwitchyardBenchmarks"),
+        .executableTarget(
+            name: "SwitchyardBenchmarks",
+            dependencies: ["SwitchyardWire", "SwitchyardCore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/SwitchyardBenchmarks"),
         .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore", "SwitchyardTesting"]),
     ],

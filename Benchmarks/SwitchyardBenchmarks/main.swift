@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import SwitchyardCore
 import SwitchyardWire
 
 // Translation micro-benchmarks: request (small and Claude Code-sized), non-streamed response, and
@@ -79,3 +81,33 @@ measure("stream: per text chunk (feed + emit + take)", operations: stream.count)
         _ = t.takeOutput()
     }
 }
+
+// The usage ledger: what a request pays (build the record and queue it) and the rate at which the
+// writer's batches go into the embedded SQLite store.
+func ledgerRecord(_ i: Int) -> UsageRecord {
+    UsageRecord(timeMs: 1_796_284_800_000 + Int64(i), requestID: "req_bench_\(i)", instance: "bench", user: "alice", route: "sonnet",
+                endpoint: "messages", model: "claude-sonnet-4-5", target: "openrouter:openai/gpt-oss-120b:free", attempts: ["openrouter 200"],
+                stream: true, status: 200, errorType: nil, inputTokens: 1200, outputTokens: 40, cacheReadTokens: 1000, cacheWriteTokens: 0,
+                estimated: false, costMicroUSD: 123, costSource: "prices", latencyMs: 12.5, ttfbMs: 3.25)
+}
+
+let ledgerDir = NSTemporaryDirectory() + "switchyard-bench-\(getpid())"
+let benchStore = SQLiteUsageStore(path: ledgerDir + "/ledger.sqlite")
+let queue = LedgerWriter(store: benchStore, metrics: Metrics.shared, logger: Logger(label: "bench"), capacity: Int.max)
+var recordIndex = 0
+measure("ledger: build and queue one request's record") {
+    recordIndex += 1
+    queue.record(ledgerRecord(recordIndex))
+}
+let batch = smoke ? 200 : 5_000
+let batches = smoke ? 2 : 20
+try? await benchStore.migrate()
+let writeStart = DispatchTime.now().uptimeNanoseconds
+for b in 0..<batches {
+    try? await benchStore.insert((0..<batch).map { ledgerRecord(10_000_000 + b * batch + $0) })
+}
+let writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - writeStart) / 1e9
+print("ledger: SQLite writes, batches of \(batch)".padding(toLength: 58, withPad: " ", startingAt: 0)
+      + String(format: "%.0f records/s", Double(batch * batches) / writeSeconds).leftPadded(14))
+await benchStore.close()
+try? FileManager.default.removeItem(atPath: ledgerDir)

@@ -29,6 +29,7 @@ struct Check: ParsableCommand {
         do {
             let config = try ConfigLoader().load(path: file)
             print(ConfigSummary.render(config, path: file))
+            for warning in ConfigWarnings.all(config) { print("warning: \(warning)") }
         } catch {
             FileHandle.standardError.write(Data("\(file): \(error.problems.count) problem(s):\n".utf8))
             for problem in error.problems { FileHandle.standardError.write(Data("  \(problem)\n".utf8)) }

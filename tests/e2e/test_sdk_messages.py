@@ -16,7 +16,10 @@ def test_plain_text_request_and_response(gateway, mock):
     msg = client(gateway).messages.create(model=MODEL, max_tokens=321, messages=[{"role": "user", "content": "Hi"}])
 
     body = last_body(mock)
-    assert body == {"model": "mock/model-a", "max_tokens": 321, "messages": [{"role": "user", "content": "Hi"}]}
+    # An OpenRouter-dialect provider with `cost: upstream` (the default) is asked to report each
+    # request's cost (accounting.md).
+    assert body == {"model": "mock/model-a", "max_tokens": 321, "messages": [{"role": "user", "content": "Hi"}],
+                    "usage": {"include": True}}
     assert len(mock.requests()) == 1
     assert msg.type == "message" and msg.role == "assistant"
     assert msg.model == MODEL  # the client's model is echoed, not the upstream slug

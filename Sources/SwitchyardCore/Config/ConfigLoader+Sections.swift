@@ -33,6 +33,7 @@ extension ConfigLoader {
             for (h, v) in r.mapping(r.value(p, "headers"), "\(path).headers", allowed: nil) ?? [] {
                 if let value = r.text(v, "\(path).headers.\(h)") { headers.append((h, value)) }
             }
+            let pricing = self.pricing(p, path: path, r)
             let t = r.mapping(r.value(p, "timeouts"), "\(path).timeouts", allowed: ConfigKeys.timeouts)
             let timeouts = Timeouts(
                 connect: r.duration(r.value(t, "connect"), "\(path).timeouts.connect", in: ConfigRanges.connectTimeout) ?? .seconds(5),
@@ -42,7 +43,8 @@ extension ConfigLoader {
                 name: name, kind: kind, dialect: dialect, baseURL: baseURL, apiKey: key.secret, missingKeyVariable: key.missingVariable,
                 headers: headers, timeouts: timeouts,
                 maxConnections: r.int(r.value(p, "max_connections"), "\(path).max_connections", in: ConfigRanges.providerConnections) ?? 256,
-                maxResponseBytes: r.size(r.value(p, "max_response_bytes"), "\(path).max_response_bytes", in: ConfigRanges.maxResponseBytes) ?? 64 << 20))
+                maxResponseBytes: r.size(r.value(p, "max_response_bytes"), "\(path).max_response_bytes", in: ConfigRanges.maxResponseBytes) ?? 64 << 20,
+                cost: pricing.0, prices: pricing.1))
         }
         if node != nil && out.isEmpty && r.problems.isEmpty { r.problem("providers", node, "at least one provider is required") }
         return out
@@ -128,7 +130,8 @@ extension ConfigLoader {
                 for n in names where !routes.contains(n) { r.problem("\(path).routes", rNode, "unknown route \"\(n)\"") }
                 allowed = Set(names)
             }
-            out.append(User(name: name, tokenSHA256: hash, routes: allowed, limits: limits(r.value(p, "limits"), "\(path).limits", r)))
+            out.append(User(name: name, tokenSHA256: hash, routes: allowed, limits: limits(r.value(p, "limits"), "\(path).limits", r),
+                            admin: r.bool(r.value(p, "admin"), "\(path).admin") ?? false))
         }
         return out
     }

@@ -79,6 +79,7 @@ public struct ConfigLoader: Sendable {
         let translationPairs = r.mapping(r.value(top, "translation"), "translation", allowed: ConfigKeys.translation)
         let strip = r.bool(r.value(translationPairs, "strip_billing_header"), "translation.strip_billing_header") ?? true
         let logging = self.logging(r.value(top, "logging"), r)
+        let state = self.state(r.value(top, "state"), r, baseDirectory: r.baseDirectory)
         if routes.isEmpty && r.value(top, "routes") != nil && r.problems.isEmpty {
             r.problem("routes", r.value(top, "routes"), "at least one route is required")
         }
@@ -87,7 +88,7 @@ public struct ConfigLoader: Sendable {
         guard let server else { return nil }
         return GatewayConfig(
             server: server, providers: providers, routes: routes, fallback: fallback, auth: auth, users: users,
-            defaultUserLimits: perUser, stripBillingHeader: strip, pipeline: pipeline, logging: logging, contentHash: hash)
+            defaultUserLimits: perUser, stripBillingHeader: strip, pipeline: pipeline, logging: logging, state: state, contentHash: hash)
     }
 
     func serverSettings(_ node: Node?, _ r: ConfigReader) -> ServerSettings? {
@@ -98,8 +99,11 @@ public struct ConfigLoader: Sendable {
             if let hp = ValueParsers.hostPort(listen) { (host, port) = hp } else { r.problem("server.listen", listenNode, "expected host:port, got \"\(listen)\"") }
         }
         var metrics: (host: String, port: Int)? = nil
-        if let mNode = r.value(p, "metrics_listen"), let m = r.string(mNode, "server.metrics_listen") {
-            if let hp = ValueParsers.hostPort(m) { metrics = hp } else { r.problem("server.metrics_listen", mNode, "expected host:port, got \"\(m)\"") }
+        // admin_listen is the newer name of metrics_listen (the listener also serves the usage page).
+        for key in ["metrics_listen", "admin_listen"] {
+            if let mNode = r.value(p, key), let m = r.string(mNode, "server.\(key)") {
+                if let hp = ValueParsers.hostPort(m) { metrics = hp } else { r.problem("server.\(key)", mNode, "expected host:port, got \"\(m)\"") }
+            }
         }
         return ServerSettings(
             host: host, port: port,
@@ -109,7 +113,8 @@ public struct ConfigLoader: Sendable {
             maxConnections: r.int(r.value(p, "max_connections"), "server.max_connections", in: ConfigRanges.serverConnections) ?? 4096,
             metricsListen: metrics,
             shutdownGrace: r.duration(r.value(p, "shutdown_grace"), "server.shutdown_grace", in: ConfigRanges.shutdownGrace) ?? .seconds(30),
-            modelsShowTargets: r.bool(r.value(p, "models_show_targets"), "server.models_show_targets") ?? false)
+            modelsShowTargets: r.bool(r.value(p, "models_show_targets"), "server.models_show_targets") ?? false,
+            instance: r.string(r.value(p, "instance"), "server.instance") ?? "")
     }
 
     func limits(_ node: Node?, _ path: String, _ r: ConfigReader) -> Limits? {
@@ -118,7 +123,8 @@ public struct ConfigLoader: Sendable {
         let l = Limits(
             rpm: r.int(r.value(p, "rpm"), "\(path).rpm", in: ConfigRanges.rpm),
             tpm: r.int(r.value(p, "tpm"), "\(path).tpm", in: ConfigRanges.tpm),
-            concurrent: r.int(r.value(p, "concurrent"), "\(path).concurrent", in: ConfigRanges.concurrent))
+            concurrent: r.int(r.value(p, "concurrent"), "\(path).concurrent", in: ConfigRanges.concurrent),
+            budget: budget(r.value(p, "budget"), "\(path).budget", r))
         return l.isEmpty ? nil : l
     }
 

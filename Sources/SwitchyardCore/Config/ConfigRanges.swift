@@ -22,10 +22,16 @@ enum ConfigRanges {
     static let targetMaxTokens: ClosedRange<Int> = 1 ... 10_000_000
     static let minInputTokens: ClosedRange<Int> = 0 ... 1_000_000_000
 
+    static let retention: ClosedRange<Duration> = .seconds(3600) ... .seconds(3650 * 86_400)
+    static let flushInterval: ClosedRange<Duration> = .milliseconds(50) ... .seconds(60)
+    /// $1000 per million tokens: keeps every cost sum inside 64 bits.
+    static let maxPicoPerToken: Int64 = 1_000_000_000
+    static let maxBudgetMicroUSD: Int64 = 1_000_000_000_000_000
+
     /// `250ms`, `5s`, `2m`, `1h`: the largest unit that writes the value whole.
     static func describe(_ d: Duration) -> String {
         let ms = d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
-        for (unit, size) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000)] where ms >= size && ms % size == 0 {
+        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] where ms >= size && ms % size == 0 {
             return "\(ms / size)\(unit)"
         }
         return "\(ms)ms"

@@ -14,6 +14,8 @@ public struct GatewayConfig: Sendable {
     public var stripBillingHeader: Bool
     public var pipeline: [StageName]
     public var logging: LoggingSettings
+    /// `state:` — the usage ledger's store.
+    public var state: StateSettings = .default
     /// Hex SHA-256 of the file's bytes (first 12 characters shown in /health and headers).
     public var contentHash: String
 
@@ -44,6 +46,25 @@ public struct ServerSettings: Sendable, Equatable {
     /// `GET /v1/models` display names show the route's first upstream (off by default: the
     /// upstream is the operator's business). Applies on reload, so it is not part of `==`.
     public var modelsShowTargets = false
+    /// The operator's listener for `/metrics` and the usage page (`admin_listen`, or its older
+    /// name `metrics_listen`).
+    public var adminListen: (host: String, port: Int)? { metricsListen }
+    /// This replica's name in the ledger and metrics (default `hostname:port`).
+    public var instance: String = ""
+
+    public init(host: String, port: Int, maxBodyBytes: Int, maxHeaderBytes: Int, readTimeout: Duration, maxConnections: Int,
+                metricsListen: (host: String, port: Int)?, shutdownGrace: Duration, modelsShowTargets: Bool = false, instance: String = "") {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.maxHeaderBytes = maxHeaderBytes
+        self.readTimeout = readTimeout
+        self.maxConnections = maxConnections
+        self.metricsListen = metricsListen
+        self.shutdownGrace = shutdownGrace
+        self.modelsShowTargets = modelsShowTargets
+        self.instance = instance
+    }
 
     /// Equal when no listener-level setting differs (those need a restart to change).
     public static func == (a: ServerSettings, b: ServerSettings) -> Bool {
@@ -70,6 +91,10 @@ public struct Provider: Sendable {
     public var timeouts: Timeouts
     public var maxConnections: Int
     public var maxResponseBytes: Int
+    /// `cost:` — upstream-reported cost first, or the price table only.
+    public var cost: CostSource = .upstream
+    /// `prices:` — by upstream model glob.
+    public var prices = PriceTable()
 
     /// The upstream URL for a call.
     public var endpointURL: String {
@@ -115,12 +140,15 @@ public struct Limits: Sendable, Equatable {
     public var rpm: Int?
     public var tpm: Int?
     public var concurrent: Int?
-    public var isEmpty: Bool { rpm == nil && tpm == nil && concurrent == nil }
+    /// A hard spending cap (accounting.md "Budgets").
+    public var budget: Budget?
+    public var isEmpty: Bool { rpm == nil && tpm == nil && concurrent == nil && budget == nil }
 
-    public init(rpm: Int? = nil, tpm: Int? = nil, concurrent: Int? = nil) {
+    public init(rpm: Int? = nil, tpm: Int? = nil, concurrent: Int? = nil, budget: Budget? = nil) {
         self.rpm = rpm
         self.tpm = tpm
         self.concurrent = concurrent
+        self.budget = budget
     }
 }
 
@@ -142,6 +170,8 @@ public struct User: Sendable {
     /// Allowed route names; nil = all.
     public var routes: Set<String>?
     public var limits: Limits?
+    /// May read everyone's usage (`GET /v1/usage`, the usage page).
+    public var admin = false
 }
 
 /// The pipeline stages by name.

@@ -1,11 +1,11 @@
-/// Parsers for the config's scalar formats: durations (`250ms`, `5s`, `2m`, `1h`), sizes
+/// Parsers for the config's scalar formats: durations (`250ms`, `5s`, `2m`, `1h`, `90d`), sizes
 /// (`32MiB`, `64KiB`, `1GB`, plain bytes) and `host:port` addresses. Numbers come back as
 /// `Double`s (finite, never negative) so that the caller range-checks them before any integer
 /// conversion: no text can overflow.
 enum ValueParsers {
     /// A duration in seconds.
     static func durationSeconds(_ text: String) -> Double? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
             // "ms" also ends in "s": make sure the number part is a number.

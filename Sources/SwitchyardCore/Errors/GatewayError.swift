@@ -13,6 +13,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case requestTooLarge(Int)
         case rateLimited(message: String, retryAfterSeconds: Int?, headers: [(String, String)])
         case overloaded(String)
+        case budgetExceeded(String)
         case upstreamKeyMissing(provider: String, variable: String?)
         case upstream(UpstreamFailure, target: String)
         case internalError(String)
@@ -30,6 +31,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         GatewayError(code: .rateLimited(message: message, retryAfterSeconds: retryAfterSeconds, headers: headers))
     }
     public static func overloaded(_ message: String) -> GatewayError { GatewayError(code: .overloaded(message)) }
+    /// A budget refused the request (402: Claude Code shows the message and stops, where a 429
+    /// would make it retry for minutes).
+    public static func budgetExceeded(_ message: String) -> GatewayError { GatewayError(code: .budgetExceeded(message)) }
     public static func upstreamKeyMissing(provider: String, variable: String?) -> GatewayError {
         GatewayError(code: .upstreamKeyMissing(provider: provider, variable: variable))
     }
@@ -68,6 +72,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .rateLimited(let m, let retry, let headers):
             return (429, .rateLimit, m, (retry.map { [("retry-after", String($0))] } ?? []) + headers)
         case .overloaded(let m): return (529, .overloaded, m, [])
+        case .budgetExceeded(let m): return (402, .billing, m, [("x-should-retry", "false")])
         case .upstreamKeyMissing(let provider, let variable):
             let hint = variable.map { "set the environment variable \($0) and restart the gateway" } ?? "configure providers.\(provider).api_key"
             return (500, .api, "no upstream API key for provider \"\(provider)\": \(hint)", [("x-should-retry", "false")])

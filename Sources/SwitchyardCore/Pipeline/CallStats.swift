@@ -15,6 +15,7 @@ public final class CallStats: @unchecked Sendable {
     private var _upstreamNanos: UInt64 = 0
     private var _firstByteNanos: UInt64?
     private var _stream = false
+    private var _cost: (micro: Int64?, source: String?)?
     public let startNanos: UInt64
 
     public init(startNanos: UInt64 = MonotonicClock.nanos()) {
@@ -28,6 +29,16 @@ public final class CallStats: @unchecked Sendable {
     public var usage: Usage? { get { lock.withLock { _usage } } set { lock.withLock { _usage = newValue } } }
     public var errorType: String? { get { lock.withLock { _errorType } } set { lock.withLock { _errorType = newValue } } }
     public var stream: Bool { get { lock.withLock { _stream } } set { lock.withLock { _stream = newValue } } }
+    /// The request's cost, computed once when the reply ended (the limiter settles budgets with
+    /// it, the access log records it), whichever asks first.
+    public func cost(_ book: CostBook) -> (micro: Int64?, source: String?) {
+        lock.withLock {
+            if let c = _cost { return c }
+            let c = book.cost(target: _target, usage: _usage)
+            _cost = c
+            return c
+        }
+    }
     /// One entry per upstream attempt: `provider:model status`.
     public var attempts: [String] { lock.withLock { _attempts } }
     public func recordAttempt(_ entry: String) { lock.withLock { _attempts.append(entry) } }

@@ -10,6 +10,10 @@ public final class GatewaySnapshot: Sendable {
     public let pipeline: Pipeline
     public let router: RouteMatcher
     public let authenticator: Authenticator
+    /// Prices per target.
+    public let costs: CostBook
+    /// The state shared across snapshots (for the usage API and page).
+    public let state: GatewayState
     /// What `GET /v1/models` lists.
     let models: ModelsCatalog
     /// First 12 hex characters of the config's content hash (`switchyard-config` header).
@@ -18,17 +22,21 @@ public final class GatewaySnapshot: Sendable {
     public init(config: GatewayConfig, generation: Int, state: GatewayState, accessLog: AccessLogSink) {
         self.config = config
         self.generation = generation
+        self.state = state
         router = RouteMatcher(routes: config.routes)
         authenticator = Authenticator(mode: config.auth, users: config.users)
         configTag = String(config.contentHash.prefix(12))
         let secrets = config.upstreamSecrets
+        let costs = CostBook(config: config)
+        self.costs = costs
         var stages: [any Stage] = []
         for name in config.pipeline {
             switch name {
             case .logger:
-                stages.append(AccessLogStage(sink: accessLog, format: config.logging.format, verbose: config.logging.verbose, secrets: secrets))
+                stages.append(AccessLogStage(sink: accessLog, format: config.logging.format, verbose: config.logging.verbose, secrets: secrets,
+                                             costs: costs, accounting: state.accounting))
             case .auth: stages.append(AuthStage(authenticator: authenticator))
-            case .limiter: stages.append(LimiterStage(config: config, state: state.limiter))
+            case .limiter: stages.append(LimiterStage(config: config, state: state.limiter, costs: costs, accounting: state.accounting))
             case .mapper: stages.append(MapperStage(providers: config.providers, policy: config.fallback, cooldowns: state.cooldowns))
             case .translator: stages.append(TranslatorStage(stripBillingHeader: config.stripBillingHeader, secrets: secrets))
             case .transport: stages.append(TransportStage(clients: state.clients))

@@ -22,7 +22,7 @@ public struct GatewayResponder: HTTPResponder {
     }
 
     enum Endpoint: Equatable {
-        case messages, countTokens, models, model(String), health, hello, metrics
+        case messages, countTokens, models, model(String), health, hello, metrics, usage, usageBudget, ui
     }
 
     static func endpoint(path: String) -> Endpoint? {
@@ -36,6 +36,9 @@ public struct GatewayResponder: HTTPResponder {
         case "/health": return .health
         case "/api/hello", "/": return .hello
         case "/metrics": return .metrics
+        case "/v1/usage": return .usage
+        case "/v1/usage/budget": return .usageBudget
+        case "/ui": return .ui
         default:
             if p.hasPrefix("/v1/models/") { return .model(String(p.dropFirst("/v1/models/".count))) }
             return nil
@@ -69,6 +72,14 @@ public struct GatewayResponder: HTTPResponder {
             return Self.answer(ModelsEndpoint.model(snapshot, credential: Self.credential(request.headers), id: id), requestID: requestID, headers: common)
         case (.metrics, .get) where snapshot.config.server.metricsListen == nil:
             return MetricsResponder.response()
+        case (.usage, .get):
+            let parameters = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { a, _ in a })
+            return Self.answer(await UsageAPI.usage(snapshot, credential: Self.credential(request.headers), parameters: parameters),
+                               requestID: requestID, headers: common)
+        case (.usageBudget, .get):
+            return Self.answer(await UsageAPI.budget(snapshot, credential: Self.credential(request.headers)), requestID: requestID, headers: common)
+        case (.ui, .get) where snapshot.config.server.adminListen == nil:
+            return await AdminResponder.page(request.headers, snapshot: snapshot, loopback: Self.isLoopback(snapshot.config.server.host))
         case (.messages, .post), (.countTokens, .post):
             guard admission.admits() else {
                 return Self.errorResponse(.overloaded("the gateway is at its limit of \(admission.limit) open connections (server.max_connections); retry shortly"),
@@ -93,6 +104,10 @@ public struct GatewayResponder: HTTPResponder {
         case .success(let body): return json(200, body, headers: headers)
         case .failure(let error): return errorResponse(error, requestID: requestID, headers: headers)
         }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     /// `x-api-key`, else `Authorization: Bearer`.

@@ -49,11 +49,15 @@ public struct GatewayServer {
         case .embeddedDefault: logger.info("no config file: using the embedded default (switchyard check --print-default shows it)")
         }
         warnAboutMissingKeys(config, logger: logger)
+        for warning in ConfigWarnings.all(config) { logger.warning("\(warning)") }
         if config.auth == .open && !["127.0.0.1", "localhost", "::1"].contains(config.server.host) && !config.server.host.hasPrefix("127.") {
             logger.warning("auth.mode is open on a non-loopback address: anyone who can reach \(config.server.host):\(config.server.port) can use your upstream keys")
         }
         let accessLog = try AccessLogSink(destination: config.logging.accessLog)
-        let state = GatewayState()
+        let instance = config.server.instance.isEmpty ? "\(ProcessInfo.processInfo.hostName):\(config.server.port)" : config.server.instance
+        let accounting = Accounting(settings: config.state, instance: instance, metrics: .shared, logger: logger)
+        await startLedger(accounting, config: config, logger: logger)
+        let state = GatewayState(accounting: accounting)
         let holder = SnapshotHolder(GatewaySnapshot(config: config, generation: 1, state: state, accessLog: accessLog))
         Metrics.shared.generation(1)
         let cooldowns = state.cooldowns
@@ -82,9 +86,14 @@ public struct GatewayServer {
             .init(service: ClientShutdownService(clients: state.clients)),
             .init(service: ReloadService(reloader: reloader)),
         ]
-        if let metrics = server.metricsListen {
+        if let ledger = accounting.ledger {
+            // Listed before the servers, so it stops after them: the last records are written.
+            services.append(.init(service: LedgerService(ledger: ledger, store: accounting.store, settings: config.state, logger: logger)))
+        }
+        if let admin = server.adminListen {
             services.append(.init(service: Application(
-                responder: MetricsResponder(), configuration: .init(address: .hostname(metrics.host, port: metrics.port), serverName: nil), logger: logger)))
+                responder: AdminResponder(holder: holder, loopback: GatewayResponder.isLoopback(admin.host)),
+                configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: nil), logger: logger)))
         }
         services.append(.init(service: app))
         // Listed last, so it hears the shutdown signal first: it starts the grace timer that ends
@@ -93,6 +102,27 @@ public struct GatewayServer {
         var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = server.shutdownGrace + .seconds(5)
         try await ServiceGroup(configuration: groupConfig).run()
+    }
+
+    /// Opens the ledger's store (creating and migrating it). A store that cannot be opened is
+    /// logged; the gateway serves anyway and the writer keeps retrying.
+    static func startLedger(_ accounting: Accounting, config: GatewayConfig, logger: Logger) async {
+        let budgeted = config.users.contains { $0.limits?.budget != nil } || config.defaultUserLimits?.budget != nil
+            || config.routes.contains { $0.limits?.budget != nil }
+        switch config.state.backend {
+        case .off:
+            if budgeted { logger.warning("state.url is off: budgets count spend from zero at each start") }
+        case .sqlite(let path):
+            do {
+                try await accounting.store?.migrate()
+                logger.info("usage ledger ready", metadata: ["store": .string("sqlite:\(path)")])
+            } catch {
+                logger.error("usage ledger: cannot open the store; serving anyway, records are kept in memory and retried",
+                             metadata: ["store": .string("sqlite:\(path)"), "error": .string(String(describing: error))])
+            }
+        case .postgres:
+            break
+        }
     }
 
     static func warnAboutMissingKeys(_ config: GatewayConfig, logger: Logger) {

@@ -69,6 +69,10 @@ public final class ConfigReloader: Sendable {
         if config.server != current.config.server {
             logger.warning("server settings changed; listen address and server limits apply after a restart")
         }
+        if config.state != current.config.state {
+            logger.warning("state settings changed; the ledger store and flush interval apply after a restart")
+        }
+        for warning in ConfigWarnings.all(config) { logger.warning("\(warning)") }
         let snapshot = GatewaySnapshot(config: config, generation: current.generation + 1, state: state, accessLog: accessLog)
         holder.swap(snapshot)
         state.cooldowns.retain(only: Set(config.routes.flatMap { $0.targets.map(\.label) }))

@@ -25,11 +25,21 @@ extension ChatStreamTranslator {
             }
             return
         }
-        guard let chunk = try? JSONParser.parse(payload) else {
+        guard let chunk = (try? JSONParser.parse(payload)) ?? Self.parseRepairingUTF8(payload) else {
             skippedLines += 1
             return
         }
         try handleChunk(chunk)
+    }
+
+    /// A data line that is JSON except for invalid UTF-8 (a broken upstream encoder) keeps its
+    /// content: the bad bytes become U+FFFD, as any lenient reader would show them. Only tried
+    /// when the strict parse failed and non-ASCII bytes are present.
+    static func parseRepairingUTF8(_ payload: UnsafeRawBufferPointer) -> JSONValue? {
+        guard payload.contains(where: { $0 >= 0x80 }) else { return nil }
+        let repaired = Array(String(decoding: payload, as: UTF8.self).utf8)
+        guard repaired.count != payload.count || !repaired.elementsEqual(payload) else { return nil }
+        return try? JSONParser.parse(repaired)
     }
 
     mutating func handleChunk(_ chunk: JSONValue) throws {

@@ -139,6 +139,6 @@ public struct ChatStreamTranslator {
 
     /// The usage reported or estimated at the end, for logs and limits.
     public var finalUsage: Usage {
-        usage ?? Usage(inputTokens: context.estimatedInputTokens, outputTokens: (outputBytes + 3) / 4)
+        usage ?? Usage.estimate(inputTokens: context.estimatedInputTokens, outputTokens: (outputBytes + 3) / 4)
     }
 }

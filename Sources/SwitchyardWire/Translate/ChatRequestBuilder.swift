@@ -39,6 +39,7 @@ public struct ChatRequestBuilder {
             out.append("stream", .bool(true))
             out.append("stream_options", .object(["include_usage": .bool(true)]))
         }
+        if options.requestCost { out.append("usage", .object(["include": .bool(true)])) }
         if let t = request.temperature { out.append("temperature", .double(t)) }
         if let p = request.topP { out.append("top_p", .double(p)) }
         if let k = request.topK, options.dialect == .openrouter { out.append("top_k", .int(Int64(k))) }

@@ -64,7 +64,7 @@ public enum ChatResponseTranslator {
             matchedStop: choice["stop_reason"]?.stringValue, sawToolUse: !calls.isEmpty,
             refusal: refusal.map { !$0.isEmpty } ?? false, stopSequences: context.stopSequences)
         let usage = Usage(openAI: json["usage"])
-            ?? Usage(inputTokens: context.estimatedInputTokens, outputTokens: (outputChars + 3) / 4)
+            ?? Usage.estimate(inputTokens: context.estimatedInputTokens, outputTokens: (outputChars + 3) / 4)
         let out: JSONObject = [
             "id": .string(Identifiers.messageID()), "type": .string("message"), "role": .string("assistant"),
             "model": .string(context.clientModel), "content": .array(content),

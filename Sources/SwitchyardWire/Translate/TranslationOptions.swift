@@ -17,8 +17,12 @@ public struct TranslationOptions: Sendable {
     /// Keep `cache_control` on system and user text parts (translation-spec §2.9), for upstreams
     /// that honour explicit cache breakpoints.
     public var cacheMode: Bool
+    /// Ask OpenRouter to report each request's cost (`usage: {include: true}`), for accounting.
+    public var requestCost: Bool
 
-    public init(dialect: Dialect, upstreamModel: String, maxTokensCap: Int? = nil, stripBillingHeader: Bool = true, cacheMode: Bool? = nil) {
+    public init(dialect: Dialect, upstreamModel: String, maxTokensCap: Int? = nil, stripBillingHeader: Bool = true, cacheMode: Bool? = nil,
+                requestCost: Bool = false) {
+        self.requestCost = requestCost && dialect == .openrouter
         self.dialect = dialect
         self.upstreamModel = upstreamModel
         self.maxTokensCap = maxTokensCap

@@ -11,6 +11,11 @@ public struct Usage: Sendable, Equatable {
     public private(set) var outputTokens: Int
     public private(set) var cacheReadInputTokens: Int
     public private(set) var cacheCreationInputTokens: Int
+    /// The cost the upstream reported (OpenRouter's `usage.cost`), in micro-dollars; nil when it
+    /// reported none or an unusable value (negative, not finite, over $1,000,000).
+    public private(set) var upstreamCostMicroUSD: Int64?
+    /// True when the counts are the gateway's estimate (the upstream reported no usage).
+    public var estimated = false
 
     public init(inputTokens: Int = 0, outputTokens: Int = 0, cacheReadInputTokens: Int = 0, cacheCreationInputTokens: Int = 0) {
         self.inputTokens = Self.clamp(inputTokens)
@@ -31,6 +36,20 @@ public struct Usage: Sendable, Equatable {
             outputTokens: Self.count(usage["completion_tokens"]) ?? 0,
             cacheReadInputTokens: cached,
             cacheCreationInputTokens: written)
+        upstreamCostMicroUSD = Self.costMicroUSD(usage["cost"])
+    }
+
+    /// The gateway's own estimate, marked as such.
+    public static func estimate(inputTokens: Int, outputTokens: Int) -> Usage {
+        var usage = Usage(inputTokens: inputTokens, outputTokens: outputTokens)
+        usage.estimated = true
+        return usage
+    }
+
+    /// A USD amount as micro-dollars, when it is a finite number in 0…1,000,000.
+    static func costMicroUSD(_ value: JSONValue?) -> Int64? {
+        guard let usd = value?.doubleValue, usd.isFinite, usd >= 0, usd <= 1_000_000 else { return nil }
+        return Int64((usd * 1_000_000).rounded())
     }
 
     /// Merges an Anthropic `usage` object: present keys overwrite (as the SDK accumulates
@@ -58,10 +77,14 @@ public struct Usage: Sendable, Equatable {
     /// Input and output together (what the tpm limit settles with).
     public var totalTokens: Int { totalInputTokens.addingSaturated(outputTokens) }
 
-    /// A JSON integer as a count in `0...maxTokens`; nil for anything that is not an integer.
+    /// A JSON integer as a count in `0...maxTokens`; an integer too large for 64 bits (parsed as a
+    /// whole-valued double) is clamped like any other; nil for anything that is not an integer
+    /// (`5.5`, strings, booleans), so usage never vanishes behind a huge number.
     static func count(_ value: JSONValue?) -> Int? {
-        guard let value, let v = value.intValue else { return nil }
-        return clamp(v)
+        guard let value else { return nil }
+        if let v = value.intValue { return clamp(v) }
+        if case .double(let d) = value, d.isFinite, d.rounded() == d { return d > 0 ? maxTokens : 0 }
+        return nil
     }
 
     static func clamp(_ value: Int64) -> Int { Int(Swift.min(Swift.max(value, 0), Int64(maxTokens))) }

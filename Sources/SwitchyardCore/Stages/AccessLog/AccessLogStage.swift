@@ -12,11 +12,17 @@ public struct AccessLogStage: Stage {
     let secrets: [String]
     static let verboseBodyLimit = 4096
 
-    public init(sink: AccessLogSink, format: LoggingSettings.Format, verbose: Bool, secrets: [String] = []) {
+    let costs: CostBook?
+    let accounting: Accounting?
+
+    public init(sink: AccessLogSink, format: LoggingSettings.Format, verbose: Bool, secrets: [String] = [], costs: CostBook? = nil,
+                accounting: Accounting? = nil) {
         self.sink = sink
         self.format = format
         self.verbose = verbose
         self.secrets = secrets
+        self.costs = costs
+        self.accounting = accounting
     }
 
     public func handle(_ call: Call, context: CallContext, next: Next) async throws -> Reply {
@@ -65,6 +71,10 @@ public struct AccessLogStage: Stage {
                 durationNanos: latency, ttfbNanos: stats.firstByteNanos, inputTokens: usage?.totalInputTokens, outputTokens: usage?.outputTokens)
             if let target = stats.target, upstream > 0 { Metrics.shared.upstreamWait(target: target, nanos: upstream) }
         }
+        let cost = costs.map { stats.cost($0) }
+        if call.endpoint == .messages, status != 401, let accounting {
+            record(call: call, status: status, stats: stats, context: context, cost: cost, accounting: accounting, latency: latency)
+        }
         var o = JSONObject()
         o.append("time", .string(Self.timestamp()))
         o.append("request_id", .string(context.requestID))
@@ -81,6 +91,7 @@ public struct AccessLogStage: Stage {
         o.append("ttfb_ms", stats.firstByteNanos.map { .double(Self.ms($0)) } ?? .null)
         o.append("input_tokens", usage.map { .int(Int64($0.totalInputTokens)) } ?? .null)
         o.append("output_tokens", usage.map { .int(Int64($0.outputTokens)) } ?? .null)
+        if let micro = cost.flatMap({ $0.micro }) { o.append("cost_usd", .double(Money.dollars(micro))) }
         // Time not spent waiting on the upstream; unknown when the client left mid-request.
         let overhead: JSONValue = stats.errorType == "client_disconnected" ? .null : .double(Self.ms(latency > upstream ? latency - upstream : 0))
         o.append("overhead_ms", overhead)
@@ -106,6 +117,26 @@ public struct AccessLogStage: Stage {
     func redacted(_ body: [UInt8], call: Call) -> String {
         let scrubbed = SecretScrubber.scrubAll(body, secrets: secrets + [call.credential?.exposedValue].compactMap { $0 })
         return String(decoding: String.cut(scrubbed, to: Self.verboseBodyLimit), as: UTF8.self)
+    }
+
+    /// The ledger row of a request that passed authentication (accounting.md "What is recorded"),
+    /// and its spend and unpriced metrics.
+    func record(call: Call, status: Int, stats: CallStats, context: CallContext, cost: (micro: Int64?, source: String?)?,
+                accounting: Accounting, latency: UInt64) {
+        let usage = stats.usage
+        let user = stats.user ?? "anonymous"
+        if let micro = cost.flatMap({ $0.micro }) { accounting.metrics.spend(user: user, route: stats.route ?? "", microUSD: micro) }
+        if usage != nil, cost.flatMap({ $0.micro }) == nil, let target = stats.target { accounting.metrics.unpricedRequest(target: target) }
+        guard let ledger = accounting.ledger else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        ledger.record(UsageRecord(
+            timeMs: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec / 1_000_000), requestID: context.requestID, instance: accounting.instance,
+            user: stats.user, route: stats.route, endpoint: call.endpoint.rawValue, model: stats.requestedModel, target: stats.target,
+            attempts: stats.attempts, stream: stats.stream, status: status, errorType: stats.errorType,
+            inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, cacheReadTokens: usage?.cacheReadInputTokens ?? 0,
+            cacheWriteTokens: usage?.cacheCreationInputTokens ?? 0, estimated: usage?.estimated ?? false,
+            costMicroUSD: cost.flatMap { $0.micro }, costSource: cost?.source ?? nil, latencyMs: Self.ms(latency), ttfbMs: stats.firstByteNanos.map(Self.ms)))
     }
 
     static func ms(_ nanos: UInt64) -> Double { (Double(nanos) / 1000).rounded() / 1000 }

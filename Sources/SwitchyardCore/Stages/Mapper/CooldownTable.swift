@@ -10,6 +10,8 @@ public final class CooldownTable: Sendable {
     }
 
     private let entries = NIOLockedValueBox<[String: Entry]>([:])
+    /// Failed attempts that moved on (a retry or the next target), per target, since start.
+    private let fallbacks = NIOLockedValueBox<[String: Int]>([:])
     /// How long a trial may run before another request may try.
     let trialWindowNanos: UInt64 = 60_000_000_000
 
@@ -50,6 +52,22 @@ public final class CooldownTable: Sendable {
     public func recordSuccess(_ label: String) {
         entries.withLockedValue { table in
             if table[label] != nil { table[label] = nil }
+        }
+    }
+
+    public func recordFallback(_ label: String) {
+        fallbacks.withLockedValue { $0[label, default: 0] += 1 }
+    }
+
+    public func fallbackCount(_ label: String) -> Int {
+        fallbacks.withLockedValue { $0[label] ?? 0 }
+    }
+
+    /// Whether the target is skipped now.
+    public func isCooling(_ label: String, now: UInt64) -> Bool {
+        entries.withLockedValue { table in
+            if case .cooling(let until) = table[label] { return now < until }
+            return false
         }
     }
 

@@ -60,6 +60,7 @@ public struct MapperStage: Stage {
                     lastError = error
                     guard policy.on.contains(failure.fallbackKind) else { throw error }
                     Metrics.shared.fallbackAttempt(route: route.name, target: target.label, reason: failure.fallbackKind.rawValue)
+                    cooldowns.recordFallback(target.label)
                     if attempt < policy.retriesPerTarget, let wait = retryWait(failure, attempt: attempt) {
                         attempt += 1
                         try await Task.sleep(nanoseconds: wait)

@@ -27,7 +27,7 @@ public struct TranslatorStage: Stage {
         case .openai:
             var builder = ChatRequestBuilder(options: TranslationOptions(
                 dialect: provider.dialect, upstreamModel: resolved.target.model,
-                maxTokensCap: resolved.target.maxTokens, stripBillingHeader: stripBillingHeader))
+                maxTokensCap: resolved.target.maxTokens, stripBillingHeader: stripBillingHeader, requestCost: provider.cost == .upstream))
             let body = builder.encode(request)
             for note in builder.notes { context.logger.debug("translation note", metadata: ["request_id": .string(context.requestID), "note": .string(note)]) }
             upstreamCall.upstream = UpstreamRequest(url: provider.endpointURL, headers: [], body: body, stream: request.stream)
