@@ -169,8 +169,12 @@ class Child:
 
 
 def gateway_config(providers: dict, routes: list, wd: Path, max_connections: int = 4096) -> dict:
-    """A gateway config (JSON is valid YAML): auth open, no limits, access log to a file."""
+    """A gateway config (JSON is valid YAML): auth open, no limits, access log to a file, and the
+    usage ledger in its default place (an SQLite file in the work dir) unless
+    SWITCHYARD_BENCH_STATE says otherwise (`off` measures the gateway without the ledger)."""
+    state = os.environ.get("SWITCHYARD_BENCH_STATE", "sqlite:" + str(wd / "ledger.sqlite"))
     return {
+        "state": {"url": state},
         "server": {"listen": "127.0.0.1:0", "max_connections": max_connections, "shutdown_grace": "1s",
                    "max_body_bytes": "32MiB"},
         "providers": providers,

@@ -32,7 +32,7 @@ struct LedgerService: Service {
             if let store {
                 let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - retentionMs
                 do { try await store.prune(olderThanMs: cutoff) } catch {
-                    logger.warning("usage ledger: pruning old rows failed", metadata: ["error": .string(String(describing: error))])
+                    ledger.storeFailed("cannot prune old rows", error)
                 }
             }
             try? await Task.sleep(for: .seconds(3600))

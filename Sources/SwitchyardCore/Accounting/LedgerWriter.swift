@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 
@@ -78,10 +79,29 @@ public final class LedgerWriter: Sendable {
             metrics.ledgerBacklog(pending)
             if firstFailure {
                 logger.error("usage ledger: cannot write to the store; records are kept in memory (up to \(capacity)) and retried",
-                             metadata: ["error": .string(String(describing: error))])
+                             metadata: ["error": .string(Self.describe(error))])
             }
             return false
         }
+    }
+
+    /// Reports a store failure met elsewhere (opening it at start, pruning): logged only when it
+    /// starts an outage, so one broken store is one log line until it recovers.
+    public func storeFailed(_ what: String, _ error: Error) {
+        let first = backlog.withLockedValue { b -> Bool in
+            defer { b.failing = true }
+            return !b.failing
+        }
+        if first {
+            logger.error("usage ledger: \(what); serving anyway, records are kept in memory (up to \(capacity)) and retried",
+                         metadata: ["error": .string(Self.describe(error))])
+        }
+    }
+
+    /// A short, readable error text (Foundation file errors carry a long dump otherwise).
+    static func describe(_ error: Error) -> String {
+        if let e = error as? CocoaError { return e.localizedDescription }
+        return String(describing: error)
     }
 
     /// The writer loop: flushes every `interval` (at once again while a large backlog remains

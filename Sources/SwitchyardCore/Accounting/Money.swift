@@ -25,16 +25,19 @@ public enum Money {
         return (Int64(whole) ?? 0) * unit + (Int64(fraction) ?? 0)
     }
 
-    /// `$12.35` style text of micro-dollars, for messages: cents, or six decimals below a cent.
+    /// `$12.35` style text of micro-dollars, for messages: cents from a dollar up; below it every
+    /// significant decimal (`$0.0247`, `$0.000315`), so a small spend is never rounded away.
     public static func format(_ micro: Int64) -> String {
         let negative = micro < 0
         let m = micro.magnitude
         let text: String
-        if m >= 10_000 || m == 0 {
+        if m >= 1_000_000 {
             let cents = (m + 5_000) / 10_000
             text = "\(cents / 100).\(pad(cents % 100, 2))"
         } else {
-            text = "0.\(pad(m, 6))"
+            var decimals = pad(m, 6)
+            while decimals.count > 2 && decimals.hasSuffix("0") { decimals.removeLast() }
+            text = "0.\(decimals)"
         }
         return (negative ? "-$" : "$") + text
     }

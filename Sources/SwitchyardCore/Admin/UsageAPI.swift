@@ -43,7 +43,7 @@ public enum UsageAPI {
         do {
             rows = try await store.report(query)
         } catch {
-            return .failure(.overloaded("the usage store cannot answer right now; retry shortly"))
+            return .failure(.overloaded("the usage ledger cannot be read (the gateway's log says why)"))
         }
         let data: [JSONValue] = rows.map { row in
             var o = JSONObject()
@@ -138,13 +138,23 @@ public enum UsageAPI {
             return (Int64(timegm(&fields)) + (endOfDay ? 86_400 : 0)) * 1000
         }
         var clock = parts[1]
-        guard clock.hasSuffix("Z") else { return nil }
-        clock.removeLast()
+        var offsetSeconds: Int64 = 0
+        if clock.hasSuffix("Z") || clock.hasSuffix("z") {
+            clock.removeLast()
+        } else if clock.count > 6, let sign = clock.dropLast(5).last, sign == "+" || sign == "-" {
+            // ±HH:MM
+            let zone = clock.suffix(5).split(separator: ":").compactMap { Int64($0) }
+            guard zone.count == 2, (0..<24).contains(zone[0]), (0..<60).contains(zone[1]) else { return nil }
+            offsetSeconds = (zone[0] * 3600 + zone[1] * 60) * (sign == "+" ? 1 : -1)
+            clock.removeLast(6)
+        } else {
+            return nil
+        }
         let hms = clock.split(separator: ":").map { Double($0) }
         guard hms.count == 3, let h = hms[0], let m = hms[1], let s = hms[2], (0..<24).contains(h), (0..<60).contains(m), (0..<61).contains(s) else { return nil }
         fields.tm_hour = Int32(h)
         fields.tm_min = Int32(m)
-        return Int64(timegm(&fields)) * 1000 + Int64((s * 1000).rounded())
+        return (Int64(timegm(&fields)) - offsetSeconds) * 1000 + Int64((s * 1000).rounded())
     }
 
     static func totals(_ g: GroupUsage) -> JSONObject {

@@ -12,6 +12,7 @@ enum UsagePageSource {
         let sinceMs = (today - Int64(days - 1) * 86_400) * 1000
         let untilMs = (today + 86_400) * 1000
         await accounting.ledger?.flush()
+        await accounting.prepare(snapshot.config.users.flatMap { UsageAPI.budgetScopes(snapshot, user: $0) }, now: seconds)
         func report(_ groups: [UsageGrouping]) async -> [UsageReportRow] {
             guard let store = accounting.store else { return [] }
             return (try? await store.report(UsageQuery(sinceMs: sinceMs, untilMs: untilMs, groupBy: groups))) ?? []

@@ -1,8 +1,26 @@
 /// Things a valid config may still get wrong, said by `check` and at start: a budget that can
-/// reach a target whose cost is unknown counts that target's requests as free.
+/// reach a target whose cost is unknown counts that target's requests as free, and one that can
+/// reach a target with no price cannot reserve its worst case, so concurrent requests there can
+/// overshoot it.
 public enum ConfigWarnings {
     public static func all(_ config: GatewayConfig) -> [String] {
-        unpricedBudgets(config)
+        unpricedBudgets(config) + unreservableBudgets(config)
+    }
+
+    /// Budgeted scopes that reach targets priced only by the upstream's reported cost.
+    static func unreservableBudgets(_ config: GatewayConfig) -> [String] {
+        let upstreamOnly = { (route: Route) -> [String] in
+            route.targets.filter { t in
+                guard let p = config.provider(named: t.provider) else { return false }
+                return p.prices.price(for: t.model) == nil && p.cost == .upstream && p.kind == .openai && p.dialect == .openrouter
+            }.map(\.label)
+        }
+        let budgeted = config.routes.contains { $0.limits?.budget != nil } || config.defaultUserLimits?.budget != nil
+            || config.users.contains { $0.limits?.budget != nil }
+        guard budgeted else { return [] }
+        let targets = Array(Set(config.routes.flatMap(upstreamOnly))).sorted()
+        guard !targets.isEmpty else { return [] }
+        return ["budgets reach targets with no price (\(targets.joined(separator: ", "))): their cost is known only when a reply ends, so admission cannot reserve it and concurrent requests can overshoot a budget; add prices for them"]
     }
 
     /// Every budgeted user or route that can reach a target with no price and no upstream cost.

@@ -117,8 +117,7 @@ public struct GatewayServer {
                 try await accounting.store?.migrate()
                 logger.info("usage ledger ready", metadata: ["store": .string("sqlite:\(path)")])
             } catch {
-                logger.error("usage ledger: cannot open the store; serving anyway, records are kept in memory and retried",
-                             metadata: ["store": .string("sqlite:\(path)"), "error": .string(String(describing: error))])
+                accounting.ledger?.storeFailed("cannot open the store sqlite:\(path)", error)
             }
         case .postgres:
             break

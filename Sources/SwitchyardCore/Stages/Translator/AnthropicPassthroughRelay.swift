@@ -158,11 +158,20 @@ final class PassthroughWatcher: @unchecked Sendable {
     private var _sawError = false
     private var _failed = false
     private var _usage = Usage()
+    private var _sawFinalUsage = false
 
     var sawMessageStop: Bool { lock.withLock { _sawMessageStop } }
     /// The upstream sent its own `error` event (a terminal one).
     var sawError: Bool { lock.withLock { _sawError } }
-    var usage: Usage { lock.withLock { _usage } }
+    /// The usage seen; marked estimated while the final `message_delta` usage has not come (a
+    /// stream the client abandoned carries message_start's placeholder output count).
+    var usage: Usage {
+        lock.withLock {
+            var u = _usage
+            u.estimated = !_sawFinalUsage
+            return u
+        }
+    }
     var failed: Bool {
         get { lock.withLock { _failed } }
         set { lock.withLock { _failed = newValue } }
@@ -178,7 +187,7 @@ final class PassthroughWatcher: @unchecked Sendable {
                     case "message_stop": _sawMessageStop = true
                     case "error": _sawError = true
                     case "message_start": if let u = json["message"]?["usage"] { _usage.merge(anthropic: u) }
-                    case "message_delta": if let u = json["usage"] { _usage.merge(anthropic: u) }
+                    case "message_delta": if let u = json["usage"] { _usage.merge(anthropic: u); _sawFinalUsage = true }
                     default: break
                     }
                 }

@@ -1,0 +1,52 @@
+"""Where the ledger lives and what names it carries (accounting.md "Configuration"): the default
+`sqlite:data/switchyard.sqlite` relative to the working directory, or to $STATE_DIRECTORY
+(systemd), an absolute path, `server.instance` in every row, `postgres://` a check error for now,
+and `state.url: off` (no file; budgets count from zero, with a warning)."""
+import json
+import subprocess
+
+from conftest import BIN
+from acctkit import (ALICE, Price, acct_config, messages_body, openai_usage, post, users_block, wait_rows)
+
+
+def _one_request(gw, mock, token=None):
+    mock.script({"times": -1, "reply": {"type": "chat", "content": "x", "usage": openai_usage(10, 5)}})
+    assert post(gw, messages_body(), token).status == 200
+
+
+def test_default_path_is_relative_to_the_working_directory(gateway_factory, mock, tmp_path):
+    cfg = acct_config(mock, tmp_path, prices={"*": Price("1", "2")})
+    del cfg["state"]
+    gw = gateway_factory(cfg)            # the fixture's working directory is tmp_path
+    _one_request(gw, mock)
+    rows = wait_rows(tmp_path / "data" / "switchyard.sqlite", 1)
+    assert len(rows) == 1 and rows[0]["cost_micro_usd"] == Price("1", "2").cost_micro(10, 5)
+
+
+def test_state_directory_env(gateway_factory, mock, tmp_path):
+    state_dir = tmp_path / "var-lib-switchyard"
+    state_dir.mkdir()
+    cfg = acct_config(mock, tmp_path, prices={"*": Price("1", "2")}, server={"instance": "replica-7"})
+    cfg["state"] = {"url": "sqlite:data/switchyard.sqlite", "flush_interval": "100ms"}
+    gw = gateway_factory(cfg, env={"STATE_DIRECTORY": str(state_dir)})
+    _one_request(gw, mock)
+    rows = wait_rows(state_dir / "switchyard.sqlite", 1)
+    assert len(rows) == 1, list(state_dir.iterdir())
+    assert rows[0]["instance"] == "replica-7"
+    assert not (tmp_path / "data").exists()
+
+
+def test_postgres_is_a_check_error_for_now(mock, tmp_path):
+    cfg = acct_config(mock, tmp_path, state={"url": "postgres://switchyard@db:5432/switchyard"})
+    path = tmp_path / "pg.yaml"
+    path.write_text(json.dumps(cfg))
+    proc = subprocess.run([BIN, "check", str(path)], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1 and "state.url" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+def test_state_off_keeps_no_file_and_warns_about_budgets(gateway_factory, mock, tmp_path):
+    users = users_block(alice_limits={"budget": {"usd": 1, "period": "month"}})
+    gw = gateway_factory(acct_config(mock, tmp_path, prices={"*": Price("1", "2")}, users=users, state={"url": "off"}))
+    _one_request(gw, mock, ALICE)
+    assert not list(tmp_path.rglob("*.sqlite"))
+    assert any("budget" in line and "zero" in line for line in gw.stderr().splitlines()), gw.stderr()[-2000:]
