@@ -25,7 +25,15 @@ public final class Accounting: Sendable {
             let store = SQLiteUsageStore(path: path)
             self.store = store
             ledger = LedgerWriter(store: store, metrics: metrics, logger: logger)
-        case .postgres, .off:
+        case .postgres(let url):
+            if let store = PostgresUsageStore(url: url) {
+                self.store = store
+                ledger = LedgerWriter(store: store, metrics: metrics, logger: logger)
+            } else {
+                store = nil
+                ledger = nil
+            }
+        case .off:
             store = nil
             ledger = nil
         }

@@ -17,8 +17,8 @@ extension ConfigLoader {
             }
         }
         if case .sqlite(let path) = settings.backend { settings.backend = .sqlite(path: resolveStatePath(path)) }
-        if case .postgres = settings.backend {
-            r.problem("state.url", r.value(p, "url"), "PostgreSQL shared state (scale-out) is not available in this version yet; use sqlite:PATH or off")
+        if case .postgres(let url) = settings.backend, URLComponents(string: url)?.host?.isEmpty ?? true {
+            r.problem("state.url", r.value(p, "url"), "expected postgres://user:password@host:port/database")
         }
         settings.retention = r.duration(r.value(p, "retention"), "state.retention", in: ConfigRanges.retention) ?? settings.retention
         settings.flushInterval = r.duration(r.value(p, "flush_interval"), "state.flush_interval", in: ConfigRanges.flushInterval) ?? settings.flushInterval

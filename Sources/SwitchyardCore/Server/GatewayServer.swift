@@ -113,15 +113,26 @@ public struct GatewayServer {
         case .off:
             if budgeted { logger.warning("state.url is off: budgets count spend from zero at each start") }
         case .sqlite(let path):
-            do {
-                try await accounting.store?.migrate()
-                logger.info("usage ledger ready", metadata: ["store": .string("sqlite:\(path)")])
-            } catch {
-                accounting.ledger?.storeFailed("cannot open the store sqlite:\(path)", error)
-            }
-        case .postgres:
-            break
+            await open(accounting, name: "sqlite:\(path)", logger: logger)
+        case .postgres(let url):
+            await open(accounting, name: Self.withoutPassword(url), logger: logger)
         }
+    }
+
+    static func open(_ accounting: Accounting, name: String, logger: Logger) async {
+        do {
+            try await accounting.store?.migrate()
+            logger.info("usage ledger ready", metadata: ["store": .string(name)])
+        } catch {
+            accounting.ledger?.storeFailed("cannot open the store \(name)", error)
+        }
+    }
+
+    /// A store URL for logs: the password replaced by `***`.
+    static func withoutPassword(_ url: String) -> String {
+        guard var c = URLComponents(string: url), c.password != nil else { return url }
+        c.password = "***"
+        return c.string ?? "postgres://***"
     }
 
     static func warnAboutMissingKeys(_ config: GatewayConfig, logger: Logger) {

@@ -10,8 +10,7 @@ import SQLiteNIO
 public actor SQLiteUsageStore: UsageStore {
     public let path: String
     private var connection: SQLiteConnection?
-    private var busy = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private let gate = SerialGate()
 
     public init(path: String) {
         self.path = path
@@ -19,23 +18,7 @@ public actor SQLiteUsageStore: UsageStore {
 
     /// Runs `body` alone and to its end, whatever happens to the caller's task.
     private func exclusive<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
-        try await Task {
-            await self.acquire()
-            defer { self.release() }
-            return try await body(try await self.open())
-        }.value
-    }
-
-    private func acquire() async {
-        if !busy {
-            busy = true
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    private func release() {
-        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        try await gate.run { try await body(try await self.open()) }
     }
 
     /// Opens the file (creating its folder), sets WAL mode and runs the migrations (on first use,
@@ -85,15 +68,13 @@ public actor SQLiteUsageStore: UsageStore {
     }
 
     static func insert(_ records: [UsageRecord], into c: SQLiteConnection) async throws {
-        _ = try await c.query("BEGIN IMMEDIATE", [])
+        _ = try await c.query(SQLDialect.sqlite.begin, [])
         do {
             // 100 rows per statement keeps the bind count far below SQLite's limit.
             var start = 0
             while start < records.count {
                 let chunk = records[start..<min(start + 100, records.count)]
-                let placeholders = Array(repeating: LedgerSchema.rowPlaceholders, count: chunk.count).joined(separator: ",")
-                _ = try await c.query("INSERT OR IGNORE INTO usage_records (\(LedgerSchema.columns)) VALUES \(placeholders)",
-                                      chunk.flatMap(Self.binds))
+                _ = try await c.query(LedgerSchema.insertSQL(rows: chunk.count, .sqlite), chunk.flatMap(LedgerSchema.binds).map(data))
                 start += 100
             }
             _ = try await c.query("COMMIT", [])
@@ -103,37 +84,24 @@ public actor SQLiteUsageStore: UsageStore {
         }
     }
 
-    static func binds(_ r: UsageRecord) -> [SQLiteData] {
-        func text(_ s: String?) -> SQLiteData { s.map { .text($0) } ?? .null }
-        return [
-            .text(r.requestID), .integer(Int(r.timeMs)), .text(r.instance), text(r.user), text(r.route), .text(r.endpoint), text(r.model),
-            text(r.target), .text(r.attempts.joined(separator: "; ")), .integer(r.stream ? 1 : 0), .integer(r.status), text(r.errorType),
-            .integer(r.inputTokens), .integer(r.outputTokens), .integer(r.cacheReadTokens), .integer(r.cacheWriteTokens),
-            .integer(r.estimated ? 1 : 0), r.costMicroUSD.map { .integer(Int($0)) } ?? .null, text(r.costSource),
-            .float(r.latencyMs), r.ttfbMs.map { .float($0) } ?? .null,
-        ]
+    static func data(_ v: SQLValue) -> SQLiteData {
+        switch v {
+        case .text(let s): return .text(s)
+        case .int(let i): return .integer(Int(i))
+        case .double(let d): return .float(d)
+        case .null: return .null
+        }
     }
 
     public func spend(user: String?, route: String?, sinceMs: Int64) async throws -> Int64 {
-        var filters = ["ts_ms >= ?"], dailyFilters = ["day >= ?"]
-        var binds: [SQLiteData] = [.integer(Int(sinceMs))]
-        var dailyBinds: [SQLiteData] = [.text(LedgerSchema.day(ms: sinceMs))]
-        if let user { filters.append("user_name = ?"); dailyFilters.append("user_name = ?"); binds.append(.text(user)); dailyBinds.append(.text(user)) }
-        if let route { filters.append("route = ?"); dailyFilters.append("route = ?"); binds.append(.text(route)); dailyBinds.append(.text(route)) }
-        let sql = """
-            SELECT (SELECT COALESCE(SUM(cost_micro_usd), 0) FROM usage_records WHERE \(filters.joined(separator: " AND ")))
-                 + (SELECT COALESCE(SUM(cost_micro_usd), 0) FROM usage_daily WHERE \(dailyFilters.joined(separator: " AND "))) AS spend
-            """
-        let all = binds + dailyBinds
-        return try await exclusive { c in Int64(try await c.query(sql, all).first?.column("spend")?.integer ?? 0) }
+        let (sql, binds) = LedgerSchema.spendSQL(user: user, route: route, sinceMs: sinceMs, .sqlite)
+        let values = binds.map(Self.data)
+        return try await exclusive { c in Int64(try await c.query(sql, values).first?.column("spend")?.integer ?? 0) }
     }
 
     public func report(_ query: UsageQuery) async throws -> [UsageReportRow] {
-        let sql = LedgerSchema.reportSQL(query)
-        var binds: [SQLiteData] = [.integer(Int(query.sinceMs)), .integer(Int(query.untilMs))]
-        if let user = query.user { binds.append(.text(user)) }
-        binds += [.text(LedgerSchema.day(ms: query.sinceMs)), .text(LedgerSchema.day(ms: query.untilMs))]
-        if let user = query.user { binds.append(.text(user)) }
+        let sql = LedgerSchema.reportSQL(query, .sqlite)
+        let binds = LedgerSchema.reportBinds(query).map(Self.data)
         let rows = try await exclusive { c in try await c.query(sql, binds) }
         return rows.map { row in
             let keys = query.groupBy.map { row.column("g_\($0.rawValue)")?.string ?? "" }
@@ -147,9 +115,9 @@ public actor SQLiteUsageStore: UsageStore {
 
     public func prune(olderThanMs: Int64) async throws {
         try await exclusive { c in
-            _ = try await c.query("BEGIN IMMEDIATE", [])
+            _ = try await c.query(SQLDialect.sqlite.begin, [])
             do {
-                _ = try await c.query(LedgerSchema.rollupSQL, [.integer(Int(olderThanMs))])
+                _ = try await c.query(LedgerSchema.rollupSQL(.sqlite), [.integer(Int(olderThanMs))])
                 _ = try await c.query("DELETE FROM usage_records WHERE ts_ms < ?", [.integer(Int(olderThanMs))])
                 _ = try await c.query("COMMIT", [])
             } catch {
@@ -160,8 +128,10 @@ public actor SQLiteUsageStore: UsageStore {
     }
 
     public func close() async {
-        await acquire()
-        defer { release() }
+        _ = try? await gate.run { await self.closeConnection() }
+    }
+
+    private func closeConnection() async {
         try? await connection?.close()
         connection = nil
     }
