@@ -70,12 +70,13 @@ public actor SQLiteUsageStore: UsageStore {
     static func insert(_ records: [UsageRecord], into c: SQLiteConnection) async throws {
         _ = try await c.query(SQLDialect.sqlite.begin, [])
         do {
-            // 100 rows per statement keeps the bind count far below SQLite's limit.
+            // 1000 rows (21,000 binds) per statement: below SQLite's limit of 32,766, and few
+            // enough statements that preparing them costs little next to the rows.
             var start = 0
             while start < records.count {
-                let chunk = records[start..<min(start + 100, records.count)]
+                let chunk = records[start..<min(start + rowsPerStatement, records.count)]
                 _ = try await c.query(LedgerSchema.insertSQL(rows: chunk.count, .sqlite), chunk.flatMap(LedgerSchema.binds).map(data))
-                start += 100
+                start += rowsPerStatement
             }
             _ = try await c.query("COMMIT", [])
         } catch {
@@ -83,6 +84,8 @@ public actor SQLiteUsageStore: UsageStore {
             throw error
         }
     }
+
+    static let rowsPerStatement = 1000
 
     static func data(_ v: SQLValue) -> SQLiteData {
         switch v {
