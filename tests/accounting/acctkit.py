@@ -21,6 +21,7 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 from conftest import base_config, register_secret  # tests/conftest.py
+from tests.e2e.helpers import read_until  # noqa: F401  (re-exported for the suite's tests)
 
 MODEL = "claude-acct-sonnet"
 DB_NAME = "ledger.sqlite"
@@ -253,14 +254,6 @@ def open_stream(gw, body: dict, token: str | None = None, timeout: float = 10) -
     return s
 
 
-def read_until(sock: socket.socket, marker: bytes, limit: int = 1 << 20) -> bytes:
-    buf = b""
-    while marker not in buf and len(buf) < limit:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        buf += chunk
-    return buf
 
 
 def error_of(resp: Resp) -> dict:
