@@ -80,7 +80,7 @@ public struct GatewayResponder: HTTPResponder {
             return Self.answer(await UsageAPI.budget(snapshot, credential: Self.credential(request.headers)), requestID: requestID, headers: common)
         case (.ui, .get) where snapshot.config.server.adminListen == nil:
             return await AdminResponder.page(request.headers, snapshot: snapshot, loopback: Self.isLoopback(snapshot.config.server.host))
-        case (.ui, _), (.metrics, _) where snapshot.config.server.adminListen != nil:
+        case (.ui, _) where snapshot.config.server.adminListen != nil, (.metrics, _) where snapshot.config.server.adminListen != nil:
             return Self.errorResponse(.notFound("not found: /metrics and /ui are served on server.admin_listen"), requestID: requestID, headers: common)
         case (.messages, .post), (.countTokens, .post):
             guard admission.admits() else {
