@@ -7,6 +7,8 @@ public final class GatewayState: Sendable {
     public let limiter: LimiterState
     public let accounting: Accounting
     public let metrics: Metrics
+    /// Returns memory to the system after large request bodies.
+    public let memoryTrimmer = MemoryTrimmer()
 
     public init(clients: HTTPClients = HTTPClients(), accounting: Accounting = .disabled(), metrics: Metrics = .shared) {
         self.clients = clients

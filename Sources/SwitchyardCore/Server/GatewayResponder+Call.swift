@@ -39,7 +39,7 @@ extension GatewayResponder {
                                router: snapshot.router, authenticator: snapshot.authenticator,
                                anthropicBeta: request.headers[.anthropicBeta], anthropicVersion: request.headers[.anthropicVersion])
             }
-            if body.readableBytes >= MemoryTrimmer.largeBodyBytes { MemoryTrimmer.shared.largeBodyReleased() }
+            if body.readableBytes >= MemoryTrimmer.largeBodyBytes { snapshot.state.memoryTrimmer.largeBodyReleased() }
         }
         let context = CallContext(requestID: requestID, generation: snapshot.generation, logger: logger)
         // Watch for the client going away: that cancels the upstream request at once.

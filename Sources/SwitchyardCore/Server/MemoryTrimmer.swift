@@ -5,12 +5,13 @@ import NIOConcurrencyHelpers
 /// per-thread arenas, so a burst of 30 MiB bodies would leave the process at its peak size for
 /// good; one `malloc_trim` shortly after the burst returns it. Trims at most once a second, off
 /// the event loops.
-final class MemoryTrimmer: Sendable {
-    static let shared = MemoryTrimmer()
+public final class MemoryTrimmer: Sendable {
     /// Bodies at least this large schedule a trim once they are released.
     static let largeBodyBytes = 1 << 20
 
     private let scheduled = NIOLockedValueBox(false)
+
+    public init() {}
 
     /// A large body was read and will be freed when its request ends: trim a moment later.
     func largeBodyReleased() {

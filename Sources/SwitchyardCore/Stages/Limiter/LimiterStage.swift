@@ -45,7 +45,7 @@ public struct LimiterStage: Stage {
         do {
             ticket = try state.admit(scopes, tokens: reserve, now: clock())
         } catch {
-            Metrics.shared.limiterRejection(user: userName, route: call.route?.name ?? "", limit: error.limit)
+            accounting.metrics.limiterRejection(user: userName, route: call.route?.name ?? "", limit: error.limit)
             if let (needed, limit) = error.neverFits {
                 throw GatewayError.rateLimited(
                     "request too large for the tpm limit of \(error.scope): it needs about \(needed) tokens (prompt estimate plus up to 4096 output), more than the whole limit of \(limit) tokens per minute; shorten the prompt or lower max_tokens",
@@ -64,7 +64,7 @@ public struct LimiterStage: Stage {
                 budgetTicket = try accounting.budgets.admit(budgets, reserve: worst, now: now)
             } catch {
                 state.finish(ticket, actualTokens: 0)
-                Metrics.shared.limiterRejection(user: userName, route: route.name, limit: "budget")
+                accounting.metrics.limiterRejection(user: userName, route: route.name, limit: "budget")
                 throw GatewayError.budgetExceeded(error.message)
             }
         }
