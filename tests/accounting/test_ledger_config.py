@@ -53,3 +53,16 @@ def test_state_off_keeps_no_file_and_warns_about_budgets(gateway_factory, mock, 
     _one_request(gw, mock, ALICE)
     assert not list(tmp_path.rglob("*.sqlite"))
     assert any("budget" in line and "zero" in line for line in gw.stderr().splitlines()), gw.stderr()[-2000:]
+
+
+def test_a_huge_model_name_is_cut_in_the_ledger_and_the_access_log(gateway_factory, mock, tmp_path):
+    """The requested model is the client's text: a 100 KB name costs the ledger and the access log
+    200 characters each, never the whole name."""
+    mock.script({"times": -1, "reply": {"type": "chat", "content": "x", "usage": openai_usage(5, 5)}})
+    gw = gateway_factory(acct_config(mock, tmp_path, prices={"*": Price("1", "2")}))
+    model = "claude-" + "x" * 100_000
+    assert post(gw, messages_body(model=model, max_tokens=10)).status == 200
+    rows = wait_rows(tmp_path / "ledger.sqlite", 1)
+    assert rows[0]["model"] == model[:200]
+    line = next(json.loads(l) for l in gw.stdout_path.read_text().splitlines() if l.startswith("{") and '"request_id"' in l)
+    assert line["model"] == model[:200]

@@ -11,6 +11,8 @@ public struct AccessLogStage: Stage {
     /// Upstream keys and provider header values, redacted from verbose bodies.
     let secrets: [String]
     static let verboseBodyLimit = 4096
+    /// The requested model is the client's text: a log line or ledger row keeps at most this much of it.
+    static let maxRecordedModelLength = 200
 
     let costs: CostBook?
     let accounting: Accounting?
@@ -81,7 +83,7 @@ public struct AccessLogStage: Stage {
         o.append("endpoint", .string(call.endpoint.rawValue))
         o.append("user", stats.user.map { .string($0) } ?? .null)
         o.append("route", stats.route.map { .string($0) } ?? .null)
-        o.append("model", stats.requestedModel.map { .string($0) } ?? .null)
+        o.append("model", stats.requestedModel.map { .string(String($0.prefix(Self.maxRecordedModelLength))) } ?? .null)
         o.append("target", stats.target.map { .string($0) } ?? .null)
         o.append("attempts", .array(stats.attempts.map { .string($0) }))
         o.append("stream", .bool(stats.stream))
@@ -132,7 +134,8 @@ public struct AccessLogStage: Stage {
         clock_gettime(CLOCK_REALTIME, &now)
         ledger.record(UsageRecord(
             timeMs: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec / 1_000_000), requestID: context.requestID, instance: accounting.instance,
-            user: stats.user, route: stats.route, endpoint: call.endpoint.rawValue, model: stats.requestedModel, target: stats.target,
+            user: stats.user, route: stats.route, endpoint: call.endpoint.rawValue,
+            model: stats.requestedModel.map { String($0.prefix(Self.maxRecordedModelLength)) }, target: stats.target,
             attempts: stats.attempts, stream: stats.stream, status: status, errorType: stats.errorType,
             inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, cacheReadTokens: usage?.cacheReadInputTokens ?? 0,
             cacheWriteTokens: usage?.cacheCreationInputTokens ?? 0, estimated: usage?.estimated ?? false,
