@@ -52,7 +52,7 @@ public enum UsageAPI {
             return .object(o)
         }
         var all = GroupUsage(key: "")
-        for row in rows { all = add(all, row.totals) }
+        for row in rows { all = all.adding(row.totals) }
         return .success(JSONWriter.encode(.object([
             "since": .string(BudgetPeriods.rfc3339(query.sinceMs / 1000)), "until": .string(BudgetPeriods.rfc3339(query.untilMs / 1000)),
             "user": query.user.map { .string($0) } ?? .null,
@@ -161,12 +161,5 @@ public enum UsageAPI {
         ["requests": .int(Int64(g.requests)), "errors": .int(Int64(g.errors)), "input_tokens": .int(g.inputTokens),
          "output_tokens": .int(g.outputTokens), "cache_read_tokens": .int(g.cacheReadTokens), "cache_write_tokens": .int(g.cacheWriteTokens),
          "cost_usd": .double(Money.dollars(g.costMicroUSD)), "cost_micro_usd": .int(g.costMicroUSD), "unpriced": .int(Int64(g.unpriced))]
-    }
-
-    static func add(_ a: GroupUsage, _ b: GroupUsage) -> GroupUsage {
-        GroupUsage(key: a.key, requests: a.requests + b.requests, errors: a.errors + b.errors, inputTokens: a.inputTokens + b.inputTokens,
-                   outputTokens: a.outputTokens + b.outputTokens, cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
-                   cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens, costMicroUSD: a.costMicroUSD + b.costMicroUSD,
-                   unpriced: a.unpriced + b.unpriced)
     }
 }

@@ -90,11 +90,9 @@ public enum UsagePage {
     }
 
     private static func usersSection(_ users: [UserUsage], into h: inout String) {
-        h += "<section class=\"card\">\n<div class=\"card-head\"><h2>Users</h2><span class=\"sub\">\(count(users.count, "user"))</span></div>\n"
-        h += "<div class=\"table-wrap\">\n<table id=\"users\">\n<thead><tr>"
-        h += "<th scope=\"col\">User</th><th scope=\"col\" class=\"num\">Cost</th><th scope=\"col\" class=\"budget-col\">Budget</th>"
-        for c in countColumns { h += "<th scope=\"col\" class=\"num\">\(c)</th>" }
-        h += "</tr></thead>\n<tbody>\n"
+        tableStart(title: "Users", sub: count(users.count, "user"), id: "users", into: &h,
+                   headers: "<th scope=\"col\">User</th><th scope=\"col\" class=\"num\">Cost</th><th scope=\"col\" class=\"budget-col\">Budget</th>"
+                       + countHeaders)
         if users.isEmpty {
             h += "<tr class=\"empty\"><td colspan=\"9\">No usage by any user in this period.</td></tr>\n"
         }
@@ -112,10 +110,8 @@ public enum UsagePage {
     }
 
     private static func groupSection(id: String, title: String, keyHeader: String, noun: String, rows: [GroupUsage], into h: inout String) {
-        h += "<section class=\"card\">\n<div class=\"card-head\"><h2>\(title)</h2><span class=\"sub\">\(count(rows.count, String(noun.dropLast())))</span></div>\n"
-        h += "<div class=\"table-wrap\">\n<table id=\"\(id)\">\n<thead><tr><th scope=\"col\">\(keyHeader)</th><th scope=\"col\" class=\"num\">Cost</th>"
-        for c in countColumns { h += "<th scope=\"col\" class=\"num\">\(c)</th>" }
-        h += "</tr></thead>\n<tbody>\n"
+        tableStart(title: title, sub: count(rows.count, String(noun.dropLast())), id: id, into: &h,
+                   headers: "<th scope=\"col\">\(keyHeader)</th><th scope=\"col\" class=\"num\">Cost</th>" + countHeaders)
         if rows.isEmpty {
             h += "<tr class=\"empty\"><td colspan=\"8\">No \(noun) used in this period.</td></tr>\n"
         }
@@ -126,17 +122,7 @@ public enum UsagePage {
             h += "</tr>\n"
         }
         if rows.count > 1 {
-            var t = GroupUsage(key: "Total")
-            for g in rows {
-                t.requests = t.requests &+ g.requests
-                t.errors = t.errors &+ g.errors
-                t.inputTokens = t.inputTokens &+ g.inputTokens
-                t.outputTokens = t.outputTokens &+ g.outputTokens
-                t.cacheReadTokens = t.cacheReadTokens &+ g.cacheReadTokens
-                t.cacheWriteTokens = t.cacheWriteTokens &+ g.cacheWriteTokens
-                t.costMicroUSD = t.costMicroUSD &+ g.costMicroUSD
-                t.unpriced = t.unpriced &+ g.unpriced
-            }
+            let t = rows.reduce(GroupUsage(key: "Total")) { $0.adding($1) }
             h += "</tbody>\n<tfoot><tr><th scope=\"row\" class=\"key\">Total</th>"
             costCell(t, into: &h)
             countCells(t, into: &h)
@@ -147,7 +133,14 @@ public enum UsagePage {
         h += "</table>\n</div>\n</section>\n"
     }
 
-    private static let countColumns = ["Requests", "Errors", "Input", "Output", "Cache read", "Cache write"]
+    private static let countHeaders = ["Requests", "Errors", "Input", "Output", "Cache read", "Cache write"]
+        .map { "<th scope=\"col\" class=\"num\">\($0)</th>" }.joined()
+
+    /// A card with a title, a note on the right and the start of a table with these header cells.
+    private static func tableStart(title: String, sub: String, id: String, into h: inout String, headers: String) {
+        h += "<section class=\"card\">\n<div class=\"card-head\"><h2>\(title)</h2><span class=\"sub\">\(sub)</span></div>\n"
+        h += "<div class=\"table-wrap\">\n<table id=\"\(id)\">\n<thead><tr>\(headers)</tr></thead>\n<tbody>\n"
+    }
 
     private static func costCell(_ g: GroupUsage, into h: inout String) {
         h += "<td class=\"num cost\">\(dollars(g.costMicroUSD))"
@@ -221,11 +214,10 @@ public enum UsagePage {
 
     private static func healthSection(_ health: [TargetHealth], into h: inout String) {
         let cooling = health.filter(\.coolingDown).count
-        h += "<section class=\"card\">\n<div class=\"card-head\"><h2>Route health</h2><span class=\"sub\">"
-        h += health.isEmpty ? "no routes" : cooling == 0 ? "all targets ok" : "\(cooling) of \(count(health.count, "target")) cooling down"
-        h += "</span></div>\n"
-        h += "<div class=\"table-wrap\">\n<table id=\"health\">\n<thead><tr><th scope=\"col\">Route</th><th scope=\"col\">Target</th>"
-        h += "<th scope=\"col\">State</th><th scope=\"col\" class=\"num\">Fallbacks</th></tr></thead>\n<tbody>\n"
+        tableStart(title: "Route health",
+                   sub: health.isEmpty ? "no routes" : cooling == 0 ? "all targets ok" : "\(cooling) of \(count(health.count, "target")) cooling down",
+                   id: "health", into: &h,
+                   headers: "<th scope=\"col\">Route</th><th scope=\"col\">Target</th><th scope=\"col\">State</th><th scope=\"col\" class=\"num\">Fallbacks</th>")
         if health.isEmpty {
             h += "<tr class=\"empty\"><td colspan=\"4\">No routes configured.</td></tr>\n"
         }

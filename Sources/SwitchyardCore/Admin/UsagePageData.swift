@@ -76,6 +76,16 @@ public struct GroupUsage: Sendable, Equatable {
     }
 }
 
+extension GroupUsage {
+    /// Both groups' totals under this key (sums wrap rather than trap; real totals are far below).
+    public func adding(_ b: GroupUsage) -> GroupUsage {
+        GroupUsage(key: key, requests: requests &+ b.requests, errors: errors &+ b.errors, inputTokens: inputTokens &+ b.inputTokens,
+                   outputTokens: outputTokens &+ b.outputTokens, cacheReadTokens: cacheReadTokens &+ b.cacheReadTokens,
+                   cacheWriteTokens: cacheWriteTokens &+ b.cacheWriteTokens, costMicroUSD: costMicroUSD &+ b.costMicroUSD,
+                   unpriced: unpriced &+ b.unpriced)
+    }
+}
+
 /// A user's totals and, when they have one, their budget.
 public struct UserUsage: Sendable, Equatable {
     public var usage: GroupUsage

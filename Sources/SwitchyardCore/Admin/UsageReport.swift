@@ -79,7 +79,7 @@ public enum UsageReport {
     static func render(_ rows: [UsageReportRow], query: UsageQuery, budgets: [(String, BudgetUse)], format: Format) -> String {
         let groups = query.groupBy.map(\.rawValue)
         var total = GroupUsage(key: "total")
-        for row in rows { total = UsageAPI.add(total, row.totals) }
+        for row in rows { total = total.adding(row.totals) }
         switch format {
         case .json:
             let data: [JSONValue] = rows.map { row in

@@ -16,7 +16,7 @@ public final class Metrics: Sendable {
     private let generationGauge: Gauge
     private let cooling: Gauge
 
-    init() {
+    public init() {
         inflight = registry.makeGauge(name: "switchyard_inflight_requests", help: "Requests being handled")
         openStreams = registry.makeGauge(name: "switchyard_open_streams", help: "Streamed replies being written")
         generationGauge = registry.makeGauge(name: "switchyard_config_generation", help: "Generation of the config in use")

@@ -55,9 +55,15 @@ public struct SecretScrubber: Sendable {
 
     /// A whole body in one go (nothing can follow it).
     public static func scrubAll(_ body: [UInt8], secrets: [String]) -> [UInt8] {
-        var scrubber = SecretScrubber(secrets: secrets)
-        guard !scrubber.isEmpty else { return body }
-        return scrubber.scrub(body) + scrubber.finish()
+        SecretScrubber(secrets: secrets).scrubbingAll(body)
+    }
+
+    /// A whole body in one go with this scrubber's secrets (a fresh copy: nothing is held).
+    /// Lets a caller build the scrubber once and use it for every body.
+    public func scrubbingAll(_ body: [UInt8]) -> [UInt8] {
+        guard !needles.isEmpty else { return body }
+        var copy = self
+        return copy.scrub(body) + copy.finish()
     }
 
     /// A quick pre-check: does any needle's first byte occur at all?

@@ -16,9 +16,11 @@ public struct AccessLogStage: Stage {
 
     let costs: CostBook?
     let accounting: Accounting?
+    let metrics: Metrics
 
-    public init(sink: AccessLogSink, format: LoggingSettings.Format, verbose: Bool, secrets: [String] = [], costs: CostBook? = nil,
-                accounting: Accounting? = nil) {
+    public init(sink: AccessLogSink, format: LoggingSettings.Format, verbose: Bool, metrics: Metrics, secrets: [String] = [],
+                costs: CostBook? = nil, accounting: Accounting? = nil) {
+        self.metrics = metrics
         self.sink = sink
         self.format = format
         self.verbose = verbose
@@ -68,10 +70,10 @@ public struct AccessLogStage: Stage {
         let upstream = stats.upstreamNanos
         let usage = stats.usage
         if call.endpoint == .messages {
-            Metrics.shared.request(
+            metrics.request(
                 route: stats.route ?? "", target: stats.target ?? "", status: status, user: stats.user ?? "anonymous",
                 durationNanos: latency, ttfbNanos: stats.firstByteNanos, inputTokens: usage?.totalInputTokens, outputTokens: usage?.outputTokens)
-            if let target = stats.target, upstream > 0 { Metrics.shared.upstreamWait(target: target, nanos: upstream) }
+            if let target = stats.target, upstream > 0 { metrics.upstreamWait(target: target, nanos: upstream) }
         }
         let cost = costs.map { stats.cost($0) }
         if call.endpoint == .messages, status != 401, let accounting {

@@ -9,10 +9,12 @@ public struct MapperStage: Stage {
     let providers: [String: Provider]
     let policy: FallbackPolicy
     let cooldowns: CooldownTable
+    let metrics: Metrics
     /// Longest Retry-After the mapper waits for before a same-target retry; longer ones move on.
     let maxRetryWaitNanos: UInt64 = 5_000_000_000
 
-    public init(providers: [Provider], policy: FallbackPolicy, cooldowns: CooldownTable) {
+    public init(providers: [Provider], policy: FallbackPolicy, cooldowns: CooldownTable, metrics: Metrics = Metrics()) {
+        self.metrics = metrics
         self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         self.policy = policy
         self.cooldowns = cooldowns
@@ -59,7 +61,7 @@ public struct MapperStage: Stage {
                     context.stats.recordAttempt("\(target.label) \(failure.downstream.status) \(failure.kind.rawValue)")
                     lastError = error
                     guard policy.on.contains(failure.fallbackKind) else { throw error }
-                    Metrics.shared.fallbackAttempt(route: route.name, target: target.label, reason: failure.fallbackKind.rawValue)
+                    metrics.fallbackAttempt(route: route.name, target: target.label, reason: failure.fallbackKind.rawValue)
                     cooldowns.recordFallback(target.label)
                     if attempt < policy.retriesPerTarget, let wait = retryWait(failure, attempt: attempt) {
                         attempt += 1

@@ -10,12 +10,15 @@ public struct TranslatorStage: Stage {
     let stripBillingHeader: Bool
     /// Every upstream secret of the config: blanked out of every byte relayed to the client.
     let secrets: [String]
+    /// Built once per snapshot from `secrets`.
+    let scrubber: SecretScrubber
     /// Error bodies are read up to this size.
     static let maxErrorBodyBytes = 64 << 10
 
     public init(stripBillingHeader: Bool, secrets: [String] = []) {
         self.stripBillingHeader = stripBillingHeader
         self.secrets = secrets
+        scrubber = SecretScrubber(secrets: secrets)
     }
 
     public func handle(_ call: Call, context: CallContext, next: Next) async throws -> Reply {
@@ -35,7 +38,8 @@ public struct TranslatorStage: Stage {
             let body = AnthropicPassthrough.body(request, upstreamModel: resolved.target.model, maxTokensCap: resolved.target.maxTokens)
             upstreamCall.upstream = UpstreamRequest(url: provider.endpointURL, headers: [], body: body, stream: request.stream)
         }
-        let secrets = self.secrets + [resolved.apiKey?.exposedValue].compactMap { $0 }
+        // Every key a target can use is one of the config's secrets (GatewayConfig.upstreamSecrets).
+        let secrets = self.secrets
         let raw: Reply
         do {
             raw = try await next(upstreamCall, context)
@@ -44,8 +48,7 @@ public struct TranslatorStage: Stage {
         }
         guard (200..<300).contains(raw.status) else {
             // Scrubbed before it is parsed or quoted, so no cut can leave a prefix of a secret.
-            let body = SecretScrubber.scrubAll(try await Self.collect(raw, limit: Self.maxErrorBodyBytes, target: resolved.label, truncate: true),
-                                               secrets: secrets)
+            let body = scrubber.scrubbingAll(try await Self.collect(raw, limit: Self.maxErrorBodyBytes, target: resolved.label, truncate: true))
             throw GatewayError.upstream(
                 UpstreamErrorParser.failure(status: raw.status, body: body, retryAfter: raw.header("retry-after")).redacting(secrets),
                 target: resolved.label)
@@ -58,7 +61,7 @@ public struct TranslatorStage: Stage {
             do {
                 let result = try ChatResponseTranslator.translate(body: body, context: responseContext)
                 context.stats.usage = result.usage
-                return .json(200, SecretScrubber.scrubAll(result.body, secrets: secrets))
+                return .json(200, scrubber.scrubbingAll(result.body))
             } catch {
                 throw GatewayError.upstream(error.redacting(secrets), target: resolved.label)
             }
@@ -72,7 +75,7 @@ public struct TranslatorStage: Stage {
             } catch {
                 throw GatewayError.upstream(error.redacting(secrets), target: resolved.label)
             }
-            return .json(200, SecretScrubber.scrubAll(body, secrets: secrets))
+            return .json(200, scrubber.scrubbingAll(body))
         case (.anthropic, true):
             return try await AnthropicPassthroughRelay.start(raw: raw, stats: context.stats, target: resolved.label, secrets: secrets,
                                                              idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds))
