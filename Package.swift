@@ -68,5 +68,5 @@ let package = Package(
         .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore", "SwitchyardTesting"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -3,6 +3,9 @@ import SwitchyardWire
 
 /// What happened to one request, filled in by the stages as it runs (and by the stream as it
 /// ends) and read by the access log, the limiter's settlement and metrics.
+///
+/// `@unchecked Sendable`: every stored mutable property is private and read or written only inside
+/// `lock.withLock`.
 public final class CallStats: @unchecked Sendable {
     private let lock = NIOLock()
     private var _user: String?

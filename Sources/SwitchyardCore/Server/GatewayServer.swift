@@ -38,11 +38,8 @@ public struct GatewayServer {
     public static func run(_ options: Options) async throws {
         let loader = ConfigLoader()
         let source = resolveSource(options.configPath)
-        var config = try loadConfig(source, loader: loader)
-        if let listen = options.listen {
-            guard let hp = ValueParsers.hostPort(listen) else { throw ConfigError(problems: [ConfigProblem(path: "--listen", line: nil, message: "expected host:port")]) }
-            (config.server.host, config.server.port) = hp
-        }
+        // A constant from here on: the server's callbacks read it concurrently.
+        let config = try withListenOverride(loadConfig(source, loader: loader), options.listen)
         let logger = LogSetup.makeLogger(level: config.logging.level)
         switch source {
         case .file(let path): logger.info("config loaded", metadata: ["path": .string(path), "config_hash": .string(String(config.contentHash.prefix(12)))])
@@ -102,6 +99,15 @@ public struct GatewayServer {
         var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = server.shutdownGrace + .seconds(5)
         try await ServiceGroup(configuration: groupConfig).run()
+    }
+
+    /// The config with `--listen` applied, when given.
+    static func withListenOverride(_ config: GatewayConfig, _ listen: String?) throws -> GatewayConfig {
+        guard let listen else { return config }
+        guard let hp = ValueParsers.hostPort(listen) else { throw ConfigError(problems: [ConfigProblem(path: "--listen", line: nil, message: "expected host:port")]) }
+        var copy = config
+        (copy.server.host, copy.server.port) = hp
+        return copy
     }
 
     /// Opens the ledger's store (creating and migrating it). A store that cannot be opened is

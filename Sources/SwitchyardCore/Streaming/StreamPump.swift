@@ -11,6 +11,9 @@ import SwitchyardWire
 /// for a keep-alive `ping` during long upstream silence, and end it with an error event when the
 /// gateway shuts down, and a client that goes away cancels the producer — and with it the
 /// upstream request — at once.
+///
+/// `@unchecked Sendable`: the buffer, the flags, the waiting continuations and the producer task
+/// handle are private and touched only while holding `lock`.
 public final class StreamPump: @unchecked Sendable {
     static let highWater = 256 << 10
 

@@ -1,5 +1,5 @@
 /// Serialises JSON compactly into a byte buffer: no spaces, members in order, `/` unescaped.
-public struct JSONWriter {
+public struct JSONWriter: Sendable {
     public var bytes: [UInt8]
 
     public init(capacity: Int = 256) {

@@ -1,6 +1,6 @@
 /// Writes Anthropic SSE events (`event: X\ndata: {…}\n\n`) straight into a byte buffer, without
 /// building JSON trees for the hot delta events.
-struct AnthropicEventWriter {
+struct AnthropicEventWriter: Sendable {
     var writer = JSONWriter(capacity: 512)
     /// Blanks upstream secrets out of text and thinking deltas, also when one is split across
     /// deltas (held back until the block shows what follows), and out of each tool-argument

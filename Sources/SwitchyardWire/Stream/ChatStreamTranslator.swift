@@ -7,8 +7,8 @@
 /// the translator is finished. Tool-argument fragments are passed through verbatim, never parsed.
 /// Junk data lines are skipped; a stream that ends without a finish_reason is an error, never a
 /// fabricated `end_turn`.
-public struct ChatStreamTranslator {
-    public enum State: Equatable { case waiting, streaming, finished, failed }
+public struct ChatStreamTranslator: Sendable {
+    public enum State: Equatable, Sendable { case waiting, streaming, finished, failed }
 
     enum OpenBlock {
         case none

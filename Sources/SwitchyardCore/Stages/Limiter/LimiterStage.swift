@@ -55,7 +55,7 @@ public struct LimiterStage: Stage {
             throw GatewayError.rateLimited("rate limit exceeded: \(error.limit) limit of \(error.scope); retry in \(seconds)s",
                                            retryAfterSeconds: max(seconds, 1), headers: error.headers)
         }
-        var budgetTicket: BudgetBook.Ticket? = nil
+        let budgetTicket: BudgetBook.Ticket?  // settled once, from whichever task ends the reply
         if !budgets.isEmpty, let route = call.route {
             let now = wallClock()
             await accounting.prepare(budgets, now: now)
@@ -67,6 +67,8 @@ public struct LimiterStage: Stage {
                 accounting.metrics.limiterRejection(user: userName, route: route.name, limit: "budget")
                 throw GatewayError.budgetExceeded(error.message)
             }
+        } else {
+            budgetTicket = nil
         }
         let stats = context.stats
         let settle: @Sendable () -> Void = {

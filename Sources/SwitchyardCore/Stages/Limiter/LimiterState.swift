@@ -6,16 +6,22 @@ import NIOConcurrencyHelpers
 /// `tpm` a sliding log of token reservations that are settled with real usage when the reply
 /// ends; `concurrent` a counter released on completion, error or disconnect. All checks of one
 /// request happen under one lock, so concurrent requests cannot overshoot.
-public final class LimiterState: Sendable {
+///
+/// `@unchecked Sendable`: `buckets`, and every `Bucket` and `Reservation` reachable from it or from
+/// a `Ticket`, are read and written only while holding `lock` (admit, finish, inFlight), so no two
+/// threads touch them at once.
+public final class LimiterState: @unchecked Sendable {
     public static let window: UInt64 = 60_000_000_000
 
-    final class Bucket {
+    /// Mutated only under `LimiterState.lock` (see the class comment).
+    final class Bucket: @unchecked Sendable {
         var admissions: [UInt64] = []       // times, oldest first
         var reservations: [Reservation] = [] // oldest first
         var inFlight = 0
     }
 
-    final class Reservation {
+    /// Mutated only under `LimiterState.lock` (see the class comment).
+    final class Reservation: @unchecked Sendable {
         let time: UInt64
         var tokens: Int
         init(time: UInt64, tokens: Int) { self.time = time; self.tokens = tokens }

@@ -151,6 +151,9 @@ enum AnthropicPassthroughRelay {
 
 /// Watches passthrough SSE lines for `message_stop` and usage (producer task only, then read
 /// once at the end).
+///
+/// `@unchecked Sendable`: its state (including the line splitter) is private and used only under
+/// `lock`.
 final class PassthroughWatcher: @unchecked Sendable {
     private let lock = NIOLock()
     private var splitter = SSELineSplitter(maxLineBytes: 16 << 20)

@@ -99,6 +99,10 @@ public struct TransportStage: Stage {
 }
 
 /// The upstream body iterator, pulled by one task at a time.
+///
+/// `@unchecked Sendable`: the iterator is mutable state without a lock. It is safe because exactly
+/// one consumer pulls it, one `next()` after another (the translator before commit, then the
+/// stream pump's producer task), never two at once.
 final class UpstreamBody: @unchecked Sendable {
     private var iterator: HTTPClientResponse.Body.AsyncIterator
     init(_ iterator: HTTPClientResponse.Body.AsyncIterator) { self.iterator = iterator }
