@@ -167,7 +167,7 @@ def test_metrics_after_traffic(gateway_factory, mock):
     with urllib.request.urlopen(gw.url("/metrics"), timeout=5) as r:
         assert r.headers["content-type"].startswith("text/plain")
         text = r.read().decode()
-    assert 'switchyard_requests_total{route="default",target="mock:mock/model-a",status="200"} 4' in text
+    assert 'switchyard_requests_total{route="default",target="mock:mock/model-a",status="200",endpoint="messages"} 4' in text
     assert 'switchyard_tokens_total{user="anonymous",route="default",direction="output"}' in text
     assert "switchyard_request_duration_seconds_bucket" in text
     assert "switchyard_config_generation 1" in text
@@ -207,4 +207,4 @@ def test_metrics_show_fallbacks_and_targets_in_cooldown(gateway_factory, mock):
         text = r.read().decode()
     assert "switchyard_targets_in_cooldown 1" in text
     assert 'switchyard_fallback_attempts_total{route="default",target="mock:mock/first",reason="server_error"} 1' in text
-    assert 'switchyard_requests_total{route="default",target="mock:mock/second",status="200"} 1' in text
+    assert 'switchyard_requests_total{route="default",target="mock:mock/second",status="200",endpoint="messages"} 1' in text

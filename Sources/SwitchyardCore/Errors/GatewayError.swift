@@ -9,6 +9,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case unauthenticated(String)
         case forbidden(String)
         case notFound(String)
+        case modelNotServed(String)
         case methodNotAllowed(String)
         case requestTooLarge(Int)
         case rateLimited(message: String, retryAfterSeconds: Int?, headers: [(String, String)])
@@ -25,6 +26,10 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public static func unauthenticated(_ message: String) -> GatewayError { GatewayError(code: .unauthenticated(message)) }
     public static func forbidden(_ message: String) -> GatewayError { GatewayError(code: .forbidden(message)) }
     public static func notFound(_ message: String) -> GatewayError { GatewayError(code: .notFound(message)) }
+    /// No route serves the requested model (OpenAI code `model_not_found`).
+    public static func modelNotServed(_ model: String) -> GatewayError {
+        GatewayError(code: .modelNotServed("model: \(quoted(model)) is not served by any route"))
+    }
     public static func methodNotAllowed(_ message: String) -> GatewayError { GatewayError(code: .methodNotAllowed(message)) }
     public static func requestTooLarge(limit: Int) -> GatewayError { GatewayError(code: .requestTooLarge(limit)) }
     public static func rateLimited(_ message: String, retryAfterSeconds: Int?, headers: [(String, String)]) -> GatewayError {
@@ -53,6 +58,15 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// The OpenAI envelope's `code` where it says more than the error type's default.
+    public var openAICode: String? {
+        switch code {
+        case .modelNotServed: return "model_not_found"
+        case .upstream(let failure, _): return OpenAIErrorEnvelope.code(for: failure)
+        default: return nil
+        }
+    }
+
     /// The same error with secrets blanked out of an upstream failure's message.
     public func redactingUpstream(_ secrets: [String]) -> GatewayError {
         guard case .upstream(let failure, let target) = code else { return self }
@@ -65,7 +79,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .invalidRequest(let m): return (400, .invalidRequest, m, [])
         case .unauthenticated(let m): return (401, .authentication, m, [])
         case .forbidden(let m): return (403, .permission, m, [])
-        case .notFound(let m): return (404, .notFound, m, [])
+        case .notFound(let m), .modelNotServed(let m): return (404, .notFound, m, [])
         case .methodNotAllowed(let m): return (405, .invalidRequest, m, [])
         case .requestTooLarge(let limit):
             return (413, .requestTooLarge, "request body is larger than the gateway's limit of \(limit) bytes (server.max_body_bytes)", [])

@@ -38,9 +38,10 @@ public final class Metrics: Sendable {
 
     /// One finished request. Token counts below zero count as zero (a counter cannot go down).
     public func request(route: String, target: String, status: Int, user: String, durationNanos: UInt64, ttfbNanos: UInt64?,
-                        inputTokens: Int?, outputTokens: Int?) {
-        registry.makeCounter(name: "switchyard_requests_total", labels: [("route", route), ("target", target), ("status", String(status))],
-                             help: "Requests by route, final target and status").increment()
+                        inputTokens: Int?, outputTokens: Int?, endpoint: String = "messages") {
+        registry.makeCounter(name: "switchyard_requests_total",
+                             labels: [("route", route), ("target", target), ("status", String(status)), ("endpoint", endpoint)],
+                             help: "Requests by route, final target, status and endpoint (messages, chat_completions)").increment()
         registry.makeDurationHistogram(name: "switchyard_request_duration_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
                                        help: "Time from request to the end of the reply").recordNanoseconds(Int64(clamping: durationNanos))
         if let ttfbNanos {

@@ -6,12 +6,16 @@ public struct Call: Sendable {
     public enum Endpoint: String, Sendable {
         case messages
         case countTokens = "count_tokens"
+        case chatCompletions = "chat_completions"
+
+        /// The protocol the client speaks on this endpoint (the envelope of its errors).
+        public var inboundProtocol: InboundProtocol { self == .chatCompletions ? .openAI : .anthropic }
     }
 
     public var endpoint: Endpoint
     /// The validated request, or the 400 that validation produced; stages after auth call
     /// `parsed()` so that a missing credential is reported before a malformed body.
-    public var decoded: Result<MessagesRequest, GatewayError>
+    public var decoded: Result<InboundRequest, GatewayError>
     /// The route chosen for the request (set when decoding succeeded).
     public var route: Route?
     public var bodyBytes: Int
@@ -27,7 +31,7 @@ public struct Call: Sendable {
     /// Set by the translator for the transport: what to send upstream.
     public var upstream: UpstreamRequest?
 
-    public init(endpoint: Endpoint, decoded: Result<MessagesRequest, GatewayError>, route: Route?, bodyBytes: Int,
+    public init(endpoint: Endpoint, decoded: Result<InboundRequest, GatewayError>, route: Route?, bodyBytes: Int,
                 estimatedInputTokens: Int, credential: Secret?, anthropicBeta: String? = nil, anthropicVersion: String? = nil) {
         self.endpoint = endpoint
         self.decoded = decoded
@@ -40,7 +44,7 @@ public struct Call: Sendable {
     }
 
     /// The validated request, or the validation error.
-    public func parsed() throws -> MessagesRequest {
+    public func parsed() throws -> InboundRequest {
         try decoded.get()
     }
 }

@@ -8,30 +8,36 @@ public enum CallSetup {
     public static func call(body: UnsafeRawBufferPointer, endpoint: Call.Endpoint, credential: Secret?, authOutcome: Authenticator.Outcome?,
                             router: RouteMatcher, authenticator: Authenticator,
                             anthropicBeta: String? = nil, anthropicVersion: String? = nil) -> Call {
-        let purpose: MessagesRequest.Purpose = endpoint == .countTokens ? .countTokens : .messages
-        var decoded: Result<MessagesRequest, GatewayError>
-        do throws(RequestValidationError) {
-            decoded = .success(try MessagesRequest.decode(body: body, purpose: purpose))
-        } catch {
-            decoded = .failure(.invalidRequest(error.description))
-        }
+        var decoded = decode(body: body, endpoint: endpoint)
         var estimate = 0
         var route: Route? = nil
         if case .success(var parsed) = decoded {
             // A client that sends a token as the model name must not see it echoed or logged.
             let token = credential?.exposedValue ?? ""
             if (token.count >= 8 && parsed.model.contains(token)) || authenticator.isToken(parsed.model) {
-                parsed.model = "(redacted)"
-                parsed.raw["model"] = .string("(redacted)")
+                parsed = parsed.withModel("(redacted)")
                 decoded = .success(parsed)
             }
-            estimate = TokenEstimator.estimate(bodyBytes: body.count, request: parsed)
+            estimate = parsed.estimatedInputTokens(bodyBytes: body.count)
             route = router.route(model: parsed.model, thinking: parsed.thinkingEnabled, estimatedInputTokens: estimate)
         }
         var call = Call(endpoint: endpoint, decoded: decoded, route: route, bodyBytes: body.count, estimatedInputTokens: estimate,
                         credential: credential, anthropicBeta: anthropicBeta, anthropicVersion: anthropicVersion)
         call.authOutcome = authOutcome
         return call
+    }
+
+    /// The strict decode of the endpoint's protocol; a violation is a 400 naming the field.
+    static func decode(body: UnsafeRawBufferPointer, endpoint: Call.Endpoint) -> Result<InboundRequest, GatewayError> {
+        do throws(RequestValidationError) {
+            switch endpoint {
+            case .messages: return .success(.messages(try MessagesRequest.decode(body: body, purpose: .messages)))
+            case .countTokens: return .success(.messages(try MessagesRequest.decode(body: body, purpose: .countTokens)))
+            case .chatCompletions: return .success(.chat(try ChatCompletionRequest.decode(body: body)))
+            }
+        } catch {
+            return .failure(.invalidRequest(error.description))
+        }
     }
 
     /// A call refused by authentication from its headers alone: its body is never read or

@@ -25,10 +25,10 @@ public struct Reply: Sendable {
         Reply(status: status, headers: [("content-type", "application/json")] + headers, body: .bytes(bytes))
     }
 
-    /// The Anthropic error envelope for an error.
-    public static func error(_ error: GatewayError, requestID: String) -> Reply {
-        let r = error.rendered
-        return .json(r.status, ErrorEnvelope.json(type: r.type, message: r.message, requestID: requestID), headers: r.headers)
+    /// An error in the envelope of the client's protocol.
+    public static func error(_ error: GatewayError, requestID: String, inbound: InboundProtocol = .anthropic) -> Reply {
+        let r = inbound.render(error, requestID: requestID)
+        return .json(r.status, r.body, headers: r.headers)
     }
 
     public func header(_ name: String) -> String? {

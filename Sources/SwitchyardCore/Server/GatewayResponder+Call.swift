@@ -3,11 +3,11 @@ import HTTPTypes
 import NIOCore
 import SwitchyardWire
 
-/// Messages and count_tokens: body, decode, route, pipeline, response.
+/// Messages, count_tokens and chat completions: body, decode, route, pipeline, response.
 extension GatewayResponder {
-    func handleCall(_ request: Request, endpoint: Endpoint, snapshot: GatewaySnapshot, requestID: String, headers: HTTPFields,
+    func handleCall(_ request: Request, endpoint callEndpoint: Call.Endpoint, snapshot: GatewaySnapshot, requestID: String, headers: HTTPFields,
                     slot: AdmissionSlot, connection: ObjectIdentifier) async throws -> Response {
-        let callEndpoint: Call.Endpoint = endpoint == .countTokens ? .countTokens : .messages
+        let inbound = callEndpoint.inboundProtocol
         let credential = Self.credential(request.headers)
         let authOutcome = snapshot.authenticator.authenticate(credential)
         let call: Call
@@ -21,7 +21,7 @@ extension GatewayResponder {
             let limit = snapshot.config.server.maxBodyBytes
             if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
                 slot.release()
-                return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
+                return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true, inbound: inbound)
             }
             var request = request
             let body: ByteBuffer
@@ -29,10 +29,10 @@ extension GatewayResponder {
                 body = try await request.collectBody(upTo: limit)
             } catch is NIOTooManyBytesError {
                 slot.release()
-                return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
+                return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true, inbound: inbound)
             } catch let error as HTTPError where error.status == .contentTooLarge {
                 slot.release()
-                return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true)
+                return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true, inbound: inbound)
             }
             call = body.withUnsafeReadableBytes { raw in
                 CallSetup.call(body: raw, endpoint: callEndpoint, credential: credential, authOutcome: authOutcome,
@@ -54,12 +54,12 @@ extension GatewayResponder {
             slot.release()
             switch error {
             case let error as GatewayError:
-                return Self.errorResponse(error, requestID: requestID, headers: headers, close: bodyUnread)
+                return Self.errorResponse(error, requestID: requestID, headers: headers, close: bodyUnread, inbound: inbound)
             case is CancellationError:
-                return Self.errorResponse(.invalidRequest("the client closed the connection"), requestID: requestID, headers: headers, close: true)
+                return Self.errorResponse(.invalidRequest("the client closed the connection"), requestID: requestID, headers: headers, close: true, inbound: inbound)
             default:
                 logger.error("unexpected error", metadata: ["request_id": .string(requestID), "error": .string(String(describing: type(of: error)))])
-                return Self.errorResponse(.internalError("internal gateway error"), requestID: requestID, headers: headers)
+                return Self.errorResponse(.internalError("internal gateway error"), requestID: requestID, headers: headers, inbound: inbound)
             }
         }
         var response = Self.response(reply, stats: context.stats, headers: headers, slot: slot, watch: watch)
@@ -104,14 +104,15 @@ extension GatewayResponder {
         return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    static func errorResponse(_ error: GatewayError, requestID: String, headers: HTTPFields, close: Bool = false) -> Response {
-        let r = error.rendered
+    static func errorResponse(_ error: GatewayError, requestID: String, headers: HTTPFields, close: Bool = false,
+                              inbound: InboundProtocol = .anthropic) -> Response {
+        let r = inbound.render(error, requestID: requestID)
         var fields = headers
         for (name, value) in r.headers {
             if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
         }
         if close { fields[.connection] = "close" }
-        return json(r.status, ErrorEnvelope.json(type: r.type, message: r.message, requestID: requestID), headers: fields)
+        return json(r.status, r.body, headers: fields)
     }
 }
 

@@ -4,10 +4,11 @@ import Logging
 import NIOCore
 import SwitchyardWire
 
-/// The HTTP front: dispatches by path (query ignored), reads and validates the body once, builds
-/// the `Call`, runs it through the current snapshot's pipeline and writes the `Reply` — bytes at
-/// once, streams chunk by chunk with cancellation when the client goes away. Every answer it
-/// writes itself is in the Anthropic error envelope.
+/// The HTTP front: dispatches by path (`InboundEndpoint`), reads the body once, builds the `Call`
+/// (`CallSetup`), runs it through the current snapshot's pipeline and writes the `Reply` — bytes
+/// at once, streams chunk by chunk with cancellation when the client goes away. Every error it
+/// writes itself is in the envelope of the endpoint's protocol (Anthropic, or OpenAI on
+/// `/v1/chat/completions`).
 public struct GatewayResponder: HTTPResponder {
     public typealias Context = GatewayRequestContext
 
@@ -21,30 +22,6 @@ public struct GatewayResponder: HTTPResponder {
         self.admission = admission
     }
 
-    enum Endpoint: Equatable {
-        case messages, countTokens, models, model(String), health, hello, metrics, usage, usageBudget, ui
-    }
-
-    static func endpoint(path: String) -> Endpoint? {
-        var p = Substring(path)
-        if p.hasPrefix("/anthropic/") { p = p.dropFirst("/anthropic".count) }
-        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
-        switch p {
-        case "/v1/messages": return .messages
-        case "/v1/messages/count_tokens": return .countTokens
-        case "/v1/models": return .models
-        case "/health": return .health
-        case "/api/hello", "/": return .hello
-        case "/metrics": return .metrics
-        case "/v1/usage": return .usage
-        case "/v1/usage/budget": return .usageBudget
-        case "/ui": return .ui
-        default:
-            if p.hasPrefix("/v1/models/") { return .model(String(p.dropFirst("/v1/models/".count))) }
-            return nil
-        }
-    }
-
     public func respond(to request: Request, context: Context) async throws -> Response {
         let snapshot = holder.current
         let requestID = Identifiers.requestID()
@@ -52,8 +29,8 @@ public struct GatewayResponder: HTTPResponder {
         common[.requestID] = requestID
         common[.switchyardConfig] = snapshot.configTag
         let method = request.method
-        guard let endpoint = Self.endpoint(path: request.uri.path) else {
-            return Self.errorResponse(.notFound("not found: this gateway serves POST /v1/messages, /v1/messages/count_tokens, GET /v1/models and /health"),
+        guard let endpoint = InboundEndpoint(path: request.uri.path) else {
+            return Self.errorResponse(.notFound("not found: this gateway serves POST /v1/messages, /v1/messages/count_tokens, /v1/chat/completions, GET /v1/models and /health"),
                                       requestID: requestID, headers: common)
         }
         switch (endpoint, method) {
@@ -82,14 +59,15 @@ public struct GatewayResponder: HTTPResponder {
             return await AdminResponder.page(request.headers, snapshot: snapshot, loopback: Self.isLoopback(snapshot.config.server.host))
         case (.ui, _) where snapshot.config.server.adminListen != nil, (.metrics, _) where snapshot.config.server.adminListen != nil:
             return Self.errorResponse(.notFound("not found: /metrics and /ui are served on server.admin_listen"), requestID: requestID, headers: common)
-        case (.messages, .post), (.countTokens, .post):
+        case (.messages, .post), (.countTokens, .post), (.chatCompletions, .post):
+            let callEndpoint = endpoint.callEndpoint ?? .messages
             guard admission.admits() else {
                 return Self.errorResponse(.overloaded("the gateway is at its limit of \(admission.limit) open connections (server.max_connections); retry shortly"),
-                                          requestID: requestID, headers: common, close: true)
+                                          requestID: requestID, headers: common, close: true, inbound: callEndpoint.inboundProtocol)
             }
             let slot = AdmissionSlot()
             do {
-                return try await handleCall(request, endpoint: endpoint, snapshot: snapshot, requestID: requestID, headers: common, slot: slot,
+                return try await handleCall(request, endpoint: callEndpoint, snapshot: snapshot, requestID: requestID, headers: common, slot: slot,
                                             connection: context.connection)
             } catch {
                 slot.release()
@@ -97,7 +75,7 @@ public struct GatewayResponder: HTTPResponder {
             }
         default:
             return Self.errorResponse(.methodNotAllowed("method \(method.rawValue) is not allowed on this endpoint"),
-                                      requestID: requestID, headers: common)
+                                      requestID: requestID, headers: common, inbound: endpoint.callEndpoint?.inboundProtocol ?? .anthropic)
         }
     }
 

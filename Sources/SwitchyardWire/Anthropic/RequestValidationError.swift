@@ -21,8 +21,13 @@ struct FieldPath {
     }
 
     private(set) var components: [Component] = []
+    /// OpenAI style (`messages[2].content[1].type`) instead of Anthropic's dotted indices.
+    let bracketed: Bool
 
-    init() { components.reserveCapacity(8) }
+    init(bracketed: Bool = false) {
+        self.bracketed = bracketed
+        components.reserveCapacity(8)
+    }
 
     mutating func push(_ key: String) { components.append(.key(key)) }
     mutating func push(_ index: Int) { components.append(.index(index)) }
@@ -31,10 +36,17 @@ struct FieldPath {
     var rendered: String {
         var out = ""
         for (i, c) in components.enumerated() {
-            if i > 0 { out += "." }
             switch c {
-            case .key(let k): out += k
-            case .index(let n): out += String(n)
+            case .key(let k):
+                if i > 0 { out += "." }
+                out += k
+            case .index(let n):
+                if bracketed {
+                    out += "[\(n)]"
+                } else {
+                    if i > 0 { out += "." }
+                    out += String(n)
+                }
             }
         }
         return out

@@ -76,7 +76,7 @@ public enum UpstreamErrorParser {
         return Int(digits)
     }
 
-    static func trimmingLeadingWhitespace(_ body: [UInt8]) -> ArraySlice<UInt8> {
+    public static func trimmingLeadingWhitespace(_ body: [UInt8]) -> ArraySlice<UInt8> {
         var i = 0
         while i < body.count, body[i] == 0x20 || body[i] == 0x0A || body[i] == 0x0D || body[i] == 0x09 { i += 1 }
         return body[i...]
@@ -108,5 +108,18 @@ extension String {
             }
         }
         return out.trimmingCharacters(in: .whitespaces)
+    }
+}
+
+extension UpstreamErrorParser {
+    /// An Anthropic error object (`{"type":"overloaded_error","message":…}`) as a failure.
+    public static func anthropicFailure(_ error: JSONValue) -> UpstreamFailure {
+        let statusByType = ["invalid_request_error": 400, "authentication_error": 401, "billing_error": 402, "permission_error": 403,
+                            "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429, "api_error": 500,
+                            "timeout_error": 504, "overloaded_error": 529]
+        if let type = error["type"]?.stringValue, let status = statusByType[type] {
+            return UpstreamErrorParser.failure(status: status, body: JSONWriter.encode(.object(["error": error])), retryAfter: nil)
+        }
+        return UpstreamErrorParser.failure(errorObject: error)
     }
 }

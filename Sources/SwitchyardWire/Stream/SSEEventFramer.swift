@@ -8,6 +8,9 @@ public struct SSEEventFramer: Sendable {
 
     public init() {}
 
+    /// Bytes held back waiting for the end of their event.
+    public var pendingBytes: Int { tail.count }
+
     /// The complete events of what is held plus `chunk`; the incomplete rest is kept.
     public mutating func complete(_ chunk: [UInt8]) -> [UInt8] {
         if tail.isEmpty, Self.endsOnBoundary(chunk[...]) { return chunk }

@@ -5,7 +5,12 @@ public enum TokenEstimator {
     public static let tokensPerMedia = 1600
 
     public static func estimate(bodyBytes: Int, request: MessagesRequest) -> Int {
-        let textBytes = max(bodyBytes - request.mediaBytes, 0)
-        return max(1, (textBytes + 3) / 4 + request.mediaCount * tokensPerMedia)
+        estimate(bodyBytes: bodyBytes, mediaBytes: request.mediaBytes, mediaCount: request.mediaCount)
+    }
+
+    /// From the body size and the inline media it holds.
+    public static func estimate(bodyBytes: Int, mediaBytes: Int, mediaCount: Int) -> Int {
+        let textBytes = max(bodyBytes - mediaBytes, 0)
+        return max(1, (textBytes + 3) / 4 + min(mediaCount, 1_000_000) * tokensPerMedia)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import SwitchyardWire
 
-/// Logger stage (outermost): turns any error into its Anthropic envelope and writes one
+/// Logger stage (outermost): turns any error into the envelope of the client's protocol and writes one
 /// access-log line per request — when the reply is complete, or for a stream when it ends, so
 /// the line has the final status, tokens and latencies.
 public struct AccessLogStage: Stage {
@@ -41,7 +41,7 @@ public struct AccessLogStage: Stage {
             reply = try await next(call, context)
         } catch let error as GatewayError {
             stats.errorType = error.type.rawValue
-            reply = .error(error, requestID: context.requestID)
+            reply = .error(error, requestID: context.requestID, inbound: call.endpoint.inboundProtocol)
             if error.status >= 500 {
                 context.logger.warning("request failed", metadata: ["request_id": .string(context.requestID), "error": .string(error.message)])
             }
@@ -69,14 +69,15 @@ public struct AccessLogStage: Stage {
         let latency = now &- stats.startNanos
         let upstream = stats.upstreamNanos
         let usage = stats.usage
-        if call.endpoint == .messages {
+        if call.endpoint != .countTokens {
             metrics.request(
                 route: stats.route ?? "", target: stats.target ?? "", status: status, user: stats.user ?? "anonymous",
-                durationNanos: latency, ttfbNanos: stats.firstByteNanos, inputTokens: usage?.totalInputTokens, outputTokens: usage?.outputTokens)
+                durationNanos: latency, ttfbNanos: stats.firstByteNanos, inputTokens: usage?.totalInputTokens, outputTokens: usage?.outputTokens,
+                endpoint: call.endpoint.rawValue)
             if let target = stats.target, upstream > 0 { metrics.upstreamWait(target: target, nanos: upstream) }
         }
         let cost = costs.map { stats.cost($0) }
-        if call.endpoint == .messages, status != 401, let accounting {
+        if call.endpoint != .countTokens, status != 401, let accounting {
             record(call: call, status: status, stats: stats, context: context, cost: cost, accounting: accounting, latency: latency)
         }
         var o = JSONObject()

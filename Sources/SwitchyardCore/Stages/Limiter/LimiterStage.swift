@@ -28,7 +28,7 @@ public struct LimiterStage: Stage {
     }
 
     public func handle(_ call: Call, context: CallContext, next: Next) async throws -> Reply {
-        guard call.endpoint == .messages else { return try await next(call, context) }
+        guard call.endpoint != .countTokens else { return try await next(call, context) }
         let request = try call.parsed()
         let userName = context.user?.name ?? "anonymous"
         var scopes: [LimiterState.Scope] = []

@@ -26,13 +26,13 @@ public struct MapperStage: Stage {
         case .countTokens:
             context.stats.usage = Usage(inputTokens: call.estimatedInputTokens)
             return .json(200, JSONWriter.encode(.object(["input_tokens": .int(Int64(call.estimatedInputTokens))])))
-        case .messages:
+        case .messages, .chatCompletions:
             break
         }
-        guard let route = call.route else {
-            throw GatewayError.notFound("model: \(quoted(request.model)) is not served by any route")
+        guard let route = call.route else { throw GatewayError.modelNotServed(request.model) }
+        if request.maxTokens == 0, let messages = request.messagesRequest {
+            return LocalReplies.emptyMessage(messages, estimate: call.estimatedInputTokens)
         }
-        if request.maxTokens == 0 { return LocalReplies.emptyMessage(request, estimate: call.estimatedInputTokens) }
         var lastError: GatewayError? = nil
         for target in candidates(route) {
             guard let provider = providers[target.provider] else { continue }

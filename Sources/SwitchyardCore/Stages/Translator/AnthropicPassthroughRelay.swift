@@ -112,9 +112,9 @@ enum AnthropicPassthroughRelay {
         }
         switch json["type"]?.stringValue {
         case "message_start": return .success(())
-        case "error": return .failure(anthropicFailure(json["error"] ?? json))
+        case "error": return .failure(UpstreamErrorParser.anthropicFailure(json["error"] ?? json))
         default:
-            if let e = json["error"] { return .failure(anthropicFailure(e)) }
+            if let e = json["error"] { return .failure(UpstreamErrorParser.anthropicFailure(e)) }
             return .failure(UpstreamFailure(kind: .badResponse, upstreamStatus: 200, message: "upstream stream did not start with message_start"))
         }
     }
@@ -126,7 +126,7 @@ enum AnthropicPassthroughRelay {
             throw UpstreamFailure(kind: .badResponse, upstreamStatus: 200, message: "upstream sent an unreadable response")
         }
         if json["type"]?.stringValue == "error" || json["error"] != nil {
-            throw anthropicFailure(json["error"] ?? json)
+            throw UpstreamErrorParser.anthropicFailure(json["error"] ?? json)
         }
         guard json["type"]?.stringValue == "message" else {
             throw UpstreamFailure(kind: .badResponse, upstreamStatus: 200, message: "upstream response is not a message")
@@ -135,17 +135,6 @@ enum AnthropicPassthroughRelay {
         var usage = Usage()
         usage.merge(anthropic: u)
         return usage
-    }
-
-    /// An Anthropic error object (`{"type":"overloaded_error","message":…}`) as a failure.
-    static func anthropicFailure(_ error: JSONValue) -> UpstreamFailure {
-        let statusByType = ["invalid_request_error": 400, "authentication_error": 401, "billing_error": 402, "permission_error": 403,
-                            "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429, "api_error": 500,
-                            "timeout_error": 504, "overloaded_error": 529]
-        if let type = error["type"]?.stringValue, let status = statusByType[type] {
-            return UpstreamErrorParser.failure(status: status, body: JSONWriter.encode(.object(["error": error])), retryAfter: nil)
-        }
-        return UpstreamErrorParser.failure(errorObject: error)
     }
 }
 

@@ -1,11 +1,14 @@
+import Foundation
 import NIOCore
 import SwitchyardWire
 
-/// Translator stage: turns the Anthropic request into the target's upstream request (OpenAI Chat
-/// Completions, or the Anthropic request passed through), and the upstream reply back into an
-/// Anthropic reply. Upstream errors become `GatewayError.upstream` so the mapper can fall back;
-/// a streamed reply is returned only once its first event is ready (the commit point), so every
-/// failure before it is still a real HTTP error.
+/// Translator stage: turns the client's request into the target's upstream request, and the
+/// upstream reply back into the client's protocol. Four pairs: Anthropic clients to OpenAI
+/// targets (translated) and to Anthropic targets (passed through), Chat Completions clients to
+/// OpenAI targets (passed through, `TranslatorStage+Chat`) and to Anthropic targets (translated).
+/// Upstream errors become `GatewayError.upstream` so the mapper can fall back; a streamed reply
+/// is returned only once its first event is ready (the commit point), so every failure before it
+/// is still a real HTTP error.
 public struct TranslatorStage: Stage {
     let stripBillingHeader: Bool
     /// Every upstream secret of the config: blanked out of every byte relayed to the client.
@@ -15,15 +18,27 @@ public struct TranslatorStage: Stage {
     /// Error bodies are read up to this size.
     static let maxErrorBodyBytes = 64 << 10
 
-    public init(stripBillingHeader: Bool, secrets: [String] = []) {
+    /// Unix seconds, for the `created` of Chat Completions replies.
+    let wallClock: @Sendable () -> Int64
+
+    public init(stripBillingHeader: Bool, secrets: [String] = [],
+                wallClock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         self.stripBillingHeader = stripBillingHeader
         self.secrets = secrets
+        self.wallClock = wallClock
         scrubber = SecretScrubber(secrets: secrets)
     }
 
     public func handle(_ call: Call, context: CallContext, next: Next) async throws -> Reply {
-        let request = try call.parsed()
         guard let resolved = context.target else { throw GatewayError.internalError("translator reached without a target") }
+        switch try call.parsed() {
+        case .messages(let request): return try await handleMessages(request, call: call, resolved: resolved, context: context, next: next)
+        case .chat(let request): return try await handleChat(request, call: call, resolved: resolved, context: context, next: next)
+        }
+    }
+
+    /// Anthropic Messages clients.
+    func handleMessages(_ request: MessagesRequest, call: Call, resolved: ResolvedTarget, context: CallContext, next: Next) async throws -> Reply {
         let provider = resolved.provider
         var upstreamCall = call
         switch provider.kind {
@@ -38,21 +53,7 @@ public struct TranslatorStage: Stage {
             let body = AnthropicPassthrough.body(request, upstreamModel: resolved.target.model, maxTokensCap: resolved.target.maxTokens)
             upstreamCall.upstream = UpstreamRequest(url: provider.endpointURL, headers: [], body: body, stream: request.stream)
         }
-        // Every key a target can use is one of the config's secrets (GatewayConfig.upstreamSecrets).
-        let secrets = self.secrets
-        let raw: Reply
-        do {
-            raw = try await next(upstreamCall, context)
-        } catch let error as GatewayError {
-            throw error.redactingUpstream(secrets)
-        }
-        guard (200..<300).contains(raw.status) else {
-            // Scrubbed before it is parsed or quoted, so no cut can leave a prefix of a secret.
-            let body = scrubber.scrubbingAll(try await Self.collect(raw, limit: Self.maxErrorBodyBytes, target: resolved.label, truncate: true))
-            throw GatewayError.upstream(
-                UpstreamErrorParser.failure(status: raw.status, body: body, retryAfter: raw.header("retry-after")).redacting(secrets),
-                target: resolved.label)
-        }
+        let raw = try await send(upstreamCall, resolved: resolved, context: context, next: next)
         var responseContext = ResponseContext(request: request, estimatedInputTokens: call.estimatedInputTokens)
         responseContext.redactions = secrets
         switch (provider.kind, request.stream) {
@@ -66,8 +67,8 @@ public struct TranslatorStage: Stage {
                 throw GatewayError.upstream(error.redacting(secrets), target: resolved.label)
             }
         case (.openai, true):
-            return try await ChatStreamRelay.start(raw: raw, context: responseContext, stats: context.stats, target: resolved.label,
-                                                   idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds))
+            return try await TranslatingStreamRelay.start(raw: raw, translator: ChatStreamTranslator(context: responseContext), stats: context.stats,
+                                                          target: resolved.label, idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds))
         case (.anthropic, false):
             let body = try await Self.collect(raw, limit: provider.maxResponseBytes, target: resolved.label, truncate: false)
             do {
@@ -80,6 +81,26 @@ public struct TranslatorStage: Stage {
             return try await AnthropicPassthroughRelay.start(raw: raw, stats: context.stats, target: resolved.label, secrets: secrets,
                                                              idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds))
         }
+    }
+
+    /// Sends the upstream request; a non-2xx answer becomes `GatewayError.upstream`. Every key a
+    /// target can use is one of the config's secrets (GatewayConfig.upstreamSecrets), blanked
+    /// from what is quoted.
+    func send(_ upstreamCall: Call, resolved: ResolvedTarget, context: CallContext, next: Next) async throws -> Reply {
+        let raw: Reply
+        do {
+            raw = try await next(upstreamCall, context)
+        } catch let error as GatewayError {
+            throw error.redactingUpstream(secrets)
+        }
+        guard (200..<300).contains(raw.status) else {
+            // Scrubbed before it is parsed or quoted, so no cut can leave a prefix of a secret.
+            let body = scrubber.scrubbingAll(try await Self.collect(raw, limit: Self.maxErrorBodyBytes, target: resolved.label, truncate: true))
+            throw GatewayError.upstream(
+                UpstreamErrorParser.failure(status: raw.status, body: body, retryAfter: raw.header("retry-after")).redacting(secrets),
+                target: resolved.label)
+        }
+        return raw
     }
 
     /// Reads a whole upstream body up to `limit` bytes; past it, an error (or a truncated body
