@@ -93,7 +93,7 @@ func ledgerRecord(_ i: Int) -> UsageRecord {
 
 let ledgerDir = NSTemporaryDirectory() + "switchyard-bench-\(getpid())"
 let benchStore = SQLiteUsageStore(path: ledgerDir + "/ledger.sqlite")
-let queue = LedgerWriter(store: benchStore, metrics: Metrics.shared, logger: Logger(label: "bench"), capacity: Int.max)
+let queue = LedgerWriter(store: benchStore, metrics: Metrics(), logger: Logger(label: "bench"), capacity: Int.max)
 var recordIndex = 0
 measure("ledger: build and queue one request's record") {
     recordIndex += 1

@@ -40,7 +40,7 @@ public final class Accounting: Sendable {
     }
 
     /// No ledger: records are not kept (tests and `state.url: off`).
-    public static func disabled(metrics: Metrics = .shared) -> Accounting {
+    public static func disabled(metrics: Metrics = Metrics()) -> Accounting {
         Accounting(settings: StateSettings(backend: .off, retention: .seconds(86_400), flushInterval: .seconds(1)), instance: "",
                    metrics: metrics, logger: Logger(label: "switchyard"))
     }

@@ -4,8 +4,6 @@ import Prometheus
 /// The gateway's Prometheus metrics (`switchyard_*`, config.md "Metrics"). Labels carry route,
 /// target, user names, statuses and limit kinds only — never a token or key.
 public final class Metrics: Sendable {
-    public static let shared = Metrics()
-
     public let registry = PrometheusCollectorRegistry()
     static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .milliseconds(500),

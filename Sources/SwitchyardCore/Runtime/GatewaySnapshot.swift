@@ -38,7 +38,7 @@ public final class GatewaySnapshot: Sendable {
             case .auth: stages.append(AuthStage(authenticator: authenticator))
             case .limiter: stages.append(LimiterStage(config: config, state: state.limiter, costs: costs, accounting: state.accounting))
             case .mapper: stages.append(MapperStage(providers: config.providers, policy: config.fallback, cooldowns: state.cooldowns, metrics: state.metrics))
-            case .translator: stages.append(TranslatorStage(stripBillingHeader: config.stripBillingHeader, secrets: secrets))
+            case .translator: stages.append(TranslatorStage(stripBillingHeader: config.stripBillingHeader, secrets: secrets, streams: state.streams))
             case .transport: stages.append(TransportStage(clients: state.clients))
             }
         }

@@ -12,7 +12,7 @@ struct AdminResponder: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         switch request.uri.path {
-        case "/metrics": return MetricsResponder.response()
+        case "/metrics": return MetricsResponder.response(holder.current.state.metrics)
         case "/ui", "/ui/": return await Self.page(request.headers, snapshot: holder.current, loopback: loopback)
         default:
             return Response(status: .notFound, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "not found\n")))

@@ -5,24 +5,33 @@ import NIOConcurrencyHelpers
 /// queueing.
 public final class AdmissionGate: Sendable {
     public let limit: Int
+    let connections: ConnectionRegistry
+    let metrics: Metrics
 
-    public init(limit: Int) {
+    init(limit: Int, connections: ConnectionRegistry, metrics: Metrics) {
         self.limit = limit
+        self.connections = connections
+        self.metrics = metrics
     }
 
     /// Whether there is room for the connections open now.
     public func admits() -> Bool {
-        ConnectionRegistry.shared.openConnections <= limit
+        connections.openConnections <= limit
     }
+
+    /// A slot for one request in flight.
+    func slot() -> AdmissionSlot { AdmissionSlot(metrics: metrics) }
 }
 
 /// One request in flight (for the in-flight metric), released exactly once when its reply has
 /// been written.
 final class AdmissionSlot: Sendable {
     private let released = NIOLockedValueBox(false)
+    private let metrics: Metrics
 
-    init() {
-        Metrics.shared.requestStarted()
+    init(metrics: Metrics) {
+        self.metrics = metrics
+        metrics.requestStarted()
     }
 
     func release() {
@@ -30,6 +39,6 @@ final class AdmissionSlot: Sendable {
             defer { done = true }
             return !done
         }
-        if first { Metrics.shared.requestFinished() }
+        if first { metrics.requestFinished() }
     }
 }

@@ -18,6 +18,13 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
+    /// The gateway's open connections, told of each open and close.
+    let connections: ConnectionRegistry
+
+    init(connections: ConnectionRegistry) {
+        self.connections = connections
+    }
+
     private var requestOpen = false
     private var responseOpen = false
     private var failed = false
@@ -26,7 +33,7 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
     private var closeAfterResponse = false
 
     func handlerAdded(context: ChannelHandlerContext) {
-        ConnectionRegistry.shared.open(ObjectIdentifier(context.channel))
+        connections.open(ObjectIdentifier(context.channel))
         // The head validator needs the HTTP/1 head as decoded (version, every Host): it goes in
         // front of the conversion to HTTP types.
         let pipeline = context.pipeline.syncOperations
@@ -65,7 +72,7 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let channelEvent = event as? ChannelEvent, case .inputClosed = channelEvent {
-            ConnectionRegistry.shared.closed(ObjectIdentifier(context.channel))
+            connections.closed(ObjectIdentifier(context.channel))
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -77,7 +84,7 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
         }
         guard !failed else { return }
         failed = true
-        ConnectionRegistry.shared.closed(ObjectIdentifier(context.channel))
+        connections.closed(ObjectIdentifier(context.channel))
         // Mid-request or mid-response the only clean answer is to close.
         guard !requestOpen, !responseOpen else {
             context.close(promise: nil)
@@ -110,19 +117,17 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        ConnectionRegistry.shared.closed(ObjectIdentifier(context.channel), remove: true)
+        connections.closed(ObjectIdentifier(context.channel), remove: true)
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        ConnectionRegistry.shared.closed(ObjectIdentifier(context.channel), remove: true)
+        connections.closed(ObjectIdentifier(context.channel), remove: true)
     }
 }
 
 /// Which connections are open, and who wants to hear when one closes.
 final class ConnectionRegistry: Sendable {
-    static let shared = ConnectionRegistry()
-
     private struct Entry {
         var closed = false
         var listener: (@Sendable () -> Void)?

@@ -13,10 +13,12 @@ final class DisconnectWatch: Sendable {
 
     private let state = NIOLockedValueBox(State())
     private let connection: ObjectIdentifier
+    private let registry: ConnectionRegistry
 
-    init(connection: ObjectIdentifier) {
+    init(connection: ObjectIdentifier, registry: ConnectionRegistry) {
         self.connection = connection
-        ConnectionRegistry.shared.listen(connection) { [weak self] in self?.fire() }
+        self.registry = registry
+        registry.listen(connection) { [weak self] in self?.fire() }
     }
 
     /// Sets what to run when the client goes away (runs at once if it already has).
@@ -47,6 +49,6 @@ final class DisconnectWatch: Sendable {
             s.finished = true
             s.onClose = nil
         }
-        ConnectionRegistry.shared.stopListening(connection)
+        registry.stopListening(connection)
     }
 }

@@ -43,7 +43,7 @@ extension GatewayResponder {
         }
         let context = CallContext(requestID: requestID, generation: snapshot.generation, logger: logger)
         // Watch for the client going away: that cancels the upstream request at once.
-        let watch = DisconnectWatch(connection: connection)
+        let watch = DisconnectWatch(connection: connection, registry: snapshot.state.connections)
         let reply: Reply
         do {
             let work = Task { try await snapshot.pipeline.handle(call, context: context) }

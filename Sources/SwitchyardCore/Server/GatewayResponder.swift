@@ -48,7 +48,7 @@ public struct GatewayResponder: HTTPResponder {
         case (.model(let id), .get):
             return Self.answer(ModelsEndpoint.model(snapshot, credential: Self.credential(request.headers), id: id), requestID: requestID, headers: common)
         case (.metrics, .get) where snapshot.config.server.metricsListen == nil:
-            return MetricsResponder.response()
+            return MetricsResponder.response(snapshot.state.metrics)
         case (.usage, .get):
             let parameters = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { a, _ in a })
             return Self.answer(await UsageAPI.usage(snapshot, credential: Self.credential(request.headers), parameters: parameters),
@@ -65,7 +65,7 @@ public struct GatewayResponder: HTTPResponder {
                 return Self.errorResponse(.overloaded("the gateway is at its limit of \(admission.limit) open connections (server.max_connections); retry shortly"),
                                           requestID: requestID, headers: common, close: true, inbound: callEndpoint.inboundProtocol)
             }
-            let slot = AdmissionSlot()
+            let slot = admission.slot()
             do {
                 return try await handleCall(request, endpoint: callEndpoint, snapshot: snapshot, requestID: requestID, headers: common, slot: slot,
                                             connection: context.connection)

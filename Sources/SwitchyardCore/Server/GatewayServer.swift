@@ -52,24 +52,26 @@ public struct GatewayServer {
         }
         let accessLog = try AccessLogSink(destination: config.logging.accessLog)
         let instance = config.server.instance.isEmpty ? "\(ProcessInfo.processInfo.hostName):\(config.server.port)" : config.server.instance
-        let accounting = Accounting(settings: config.state, instance: instance, metrics: .shared, logger: logger)
+        let metrics = Metrics()
+        let accounting = Accounting(settings: config.state, instance: instance, metrics: metrics, logger: logger)
         await startLedger(accounting, config: config, logger: logger)
-        let state = GatewayState(accounting: accounting)
+        let state = GatewayState(accounting: accounting, metrics: metrics)
         let holder = SnapshotHolder(GatewaySnapshot(config: config, generation: 1, state: state, accessLog: accessLog))
-        Metrics.shared.generation(1)
+        metrics.generation(1)
         let cooldowns = state.cooldowns
-        Metrics.shared.setCooldownProbe { cooldowns.coolingCount(now: MonotonicClock.nanos()) }
+        metrics.setCooldownProbe { cooldowns.coolingCount(now: MonotonicClock.nanos()) }
         let notifier = SystemdNotifier()
         let reloader = ConfigReloader(source: source, loader: loader, holder: holder, state: state, accessLog: accessLog, notifier: notifier, logger: logger)
         let portFile = options.portFile
         let server = config.server
         let readTimeout = TimeAmount.nanoseconds(server.readTimeout.nanoseconds)
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout), ConnectionCloseDetector()],
+            additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout), ConnectionCloseDetector(connections: state.connections)],
             idleTimeout: readTimeout,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: server.maxHeaderBytes, maxHeaderListSize: server.maxHeaderBytes, maxHeaderFieldCount: 200))
         let app = Application(
-            responder: GatewayResponder(holder: holder, logger: logger, admission: AdmissionGate(limit: server.maxConnections)),
+            responder: GatewayResponder(holder: holder, logger: logger,
+                                        admission: AdmissionGate(limit: server.maxConnections, connections: state.connections, metrics: metrics)),
             server: .http1(configuration: http1),
             configuration: .init(address: .hostname(server.host, port: server.port), serverName: nil),
             onServerRunning: { channel in
@@ -92,10 +94,12 @@ public struct GatewayServer {
                 responder: AdminResponder(holder: holder, loopback: GatewayResponder.isLoopback(admin.host)),
                 configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: nil), logger: logger)))
         }
+        // Before the server, so it keeps ticking while the server drains.
+        services.append(.init(service: StreamTicker(streams: state.streams)))
         services.append(.init(service: app))
-        // Listed last, so it hears the shutdown signal first: it starts the grace timer that ends
-        // streams still open when `shutdown_grace` runs out, then lets the server drain.
-        services.append(.init(service: DrainService(grace: server.shutdownGrace, notifier: notifier, logger: logger)))
+        // Listed last, so it hears the shutdown signal first: it sets the deadline after which
+        // streams still open end with an error (`shutdown_grace`), then lets the server drain.
+        services.append(.init(service: DrainService(grace: server.shutdownGrace, streams: state.streams, notifier: notifier, logger: logger)))
         var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = server.shutdownGrace + .seconds(5)
         try await ServiceGroup(configuration: groupConfig).run()

@@ -59,7 +59,7 @@ public final class ConfigReloader: Sendable {
             for problem in error.problems {
                 logger.error("config reload failed", metadata: ["problem": .string(problem.description), "generation": .stringConvertible(current.generation)])
             }
-            Metrics.shared.reloads(success: false)
+            state.metrics.reloads(success: false)
             return .failed
         }
         guard config.contentHash != current.config.contentHash else {
@@ -76,8 +76,8 @@ public final class ConfigReloader: Sendable {
         let snapshot = GatewaySnapshot(config: config, generation: current.generation + 1, state: state, accessLog: accessLog)
         holder.swap(snapshot)
         state.cooldowns.retain(only: Set(config.routes.flatMap { $0.targets.map(\.label) }))
-        Metrics.shared.reloads(success: true)
-        Metrics.shared.generation(snapshot.generation)
+        state.metrics.reloads(success: true)
+        state.metrics.generation(snapshot.generation)
         logger.info("config reloaded", metadata: [
             "generation": .stringConvertible(snapshot.generation), "config_hash": .string(snapshot.configTag),
             "routes": .stringConvertible(config.routes.count), "users": .stringConvertible(config.users.count),

@@ -29,16 +29,23 @@ public final class StreamPump: @unchecked Sendable {
     /// Longest upstream silence before the stream ends with a timeout error (provider `idle`).
     let idleTimeoutNanos: UInt64?
     let id: Int
+    let registry: StreamRegistry?
+    let inbound: InboundProtocol
 
     /// Starts `produce` in its own task; it must `push` its output and `close()` at the end, and
     /// call `upstreamActivity()` whenever the upstream delivers bytes.
-    public init(initial: [UInt8], idleTimeoutNanos: UInt64? = nil, produce: @escaping @Sendable (StreamPump) async -> Void) {
+    /// `registry` (the gateway's) gives it keep-alives, the idle timeout and the shutdown
+    /// deadline; `inbound` decides the form of its pings and error events.
+    public init(initial: [UInt8], idleTimeoutNanos: UInt64? = nil, registry: StreamRegistry? = nil, inbound: InboundProtocol = .anthropic,
+                produce: @escaping @Sendable (StreamPump) async -> Void) {
         buffer = initial
         lastOutputNanos = MonotonicClock.nanos()
         lastUpstreamNanos = lastOutputNanos
         self.idleTimeoutNanos = idleTimeoutNanos
-        id = StreamRegistry.shared.nextID()
-        StreamRegistry.shared.register(self)
+        self.registry = registry
+        self.inbound = inbound
+        id = registry?.nextID() ?? 0
+        registry?.register(self)
         let t = Task { [self] in
             await produce(self)
             close()
@@ -102,7 +109,7 @@ public final class StreamPump: @unchecked Sendable {
             producer?.resume()
             producer = nil
         }
-        StreamRegistry.shared.unregister(id)
+        registry?.unregister(id)
     }
 
     /// No more output after what is buffered.
@@ -113,7 +120,7 @@ public final class StreamPump: @unchecked Sendable {
             producer?.resume()
             producer = nil
         }
-        StreamRegistry.shared.unregister(id)
+        registry?.unregister(id)
     }
 
     // MARK: Consumer side
@@ -164,16 +171,16 @@ public final class StreamPump: @unchecked Sendable {
             return task
         }
         t?.cancel()
-        StreamRegistry.shared.unregister(id)
+        registry?.unregister(id)
     }
 
     // MARK: Keep-alive and shutdown
 
-    /// Adds `ping` bytes when the client has been waiting longer than `idleNanos`.
-    func keepAlive(now: UInt64, idleNanos: UInt64, ping: [UInt8]) {
+    /// Adds a keep-alive when the client has been waiting longer than `idleNanos`.
+    func keepAlive(now: UInt64, idleNanos: UInt64) {
         lock.withLock {
             guard !closed, consumer != nil, buffer.isEmpty, now > lastOutputNanos, now - lastOutputNanos >= idleNanos else { return }
-            buffer = ping
+            buffer = inbound.keepAliveEvent
             lastOutputNanos = now
             resumeConsumer()
         }
@@ -191,7 +198,7 @@ public final class StreamPump: @unchecked Sendable {
 
     /// Ends the reply with an error event and stops the producer (idle timeout, shutdown).
     public func abort(type: AnthropicErrorType, message: String) {
-        let final = ErrorEnvelope.sseEvent(type: type, message: message)
+        let final = inbound.sseError(type: type, message: message)
         // Close first, then stop the producer: whatever it pushes while it unwinds (its own
         // error for the cancelled upstream read) is dropped, so the client sees one error event.
         let (aborted, t) = lock.withLock { () -> (Bool, Task<Void, Never>?) in
@@ -205,7 +212,7 @@ public final class StreamPump: @unchecked Sendable {
             return (true, task)
         }
         t?.cancel()
-        if aborted { StreamRegistry.shared.unregister(id) }
+        if aborted { registry?.unregister(id) }
     }
 
     private func resumeConsumer() {

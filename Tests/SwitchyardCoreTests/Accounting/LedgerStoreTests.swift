@@ -58,7 +58,7 @@ import Testing
 
     @Test func anUnwritableStoreKeepsRecordsInMemoryAndCountsDropsOnlyPastTheBacklog() async throws {
         let store = SQLiteUsageStore(path: "/proc/switchyard-cannot-write/ledger.sqlite")
-        let ledger = LedgerWriter(store: store, metrics: Metrics.shared, logger: Logger(label: "test"), capacity: 3)
+        let ledger = LedgerWriter(store: store, metrics: Metrics(), logger: Logger(label: "test"), capacity: 3)
         for i in 0..<5 { ledger.record(record("r\(i)", ms: t0 + Int64(i))) }
         #expect(ledger.pending == 3)  // two dropped at the door
         let written = await ledger.flush()

@@ -9,7 +9,7 @@ enum AnthropicPassthroughRelay {
     /// How much of an upstream stream may be read looking for its first event.
     static let maxPreambleBytes = 1 << 20
 
-    static func start(raw: Reply, stats: CallStats, target: String, secrets: [String], idleTimeoutNanos: UInt64) async throws -> Reply {
+    static func start(raw: Reply, stats: CallStats, target: String, secrets: [String], idleTimeoutNanos: UInt64, streams: StreamRegistry?) async throws -> Reply {
         guard case .stream(let upstream) = raw.body else { throw GatewayError.internalError("transport returned no stream") }
         // Hold the status until the first event is known good, so a failure is a real HTTP error.
         let preamble: [UInt8]
@@ -30,7 +30,7 @@ enum AnthropicPassthroughRelay {
         var firstScrubber = SecretScrubber(secrets: secrets)
         var firstFramer = SSEEventFramer()
         let initial = firstFramer.complete(firstScrubber.scrub(preamble))
-        let pump = StreamPump(initial: initial, idleTimeoutNanos: idleTimeoutNanos) { [firstScrubber, firstFramer] pump in
+        let pump = StreamPump(initial: initial, idleTimeoutNanos: idleTimeoutNanos, registry: streams) { [firstScrubber, firstFramer] pump in
             var scrubber = firstScrubber
             var framer = firstFramer
             while true {

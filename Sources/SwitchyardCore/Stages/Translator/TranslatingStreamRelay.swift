@@ -38,7 +38,7 @@ extension ChatChunkFilter: RelayedStreamTranslator {
 /// byte out is scrubbed (translators that scrub their own text pass none).
 enum TranslatingStreamRelay {
     static func start<T: RelayedStreamTranslator>(raw: Reply, translator initial: T, stats: CallStats, target: String, idleTimeoutNanos: UInt64,
-                                                  secrets: [String] = []) async throws -> Reply {
+                                                  secrets: [String] = [], streams: StreamRegistry?, inbound: InboundProtocol) async throws -> Reply {
         guard case .stream(let upstream) = raw.body else { throw GatewayError.internalError("transport returned no stream") }
         var translator = initial
         do {
@@ -54,7 +54,7 @@ enum TranslatingStreamRelay {
         let result = RelayResult(usage: translator.finalUsage)
         var scrubber = secrets.isEmpty ? nil : SecretScrubber(secrets: secrets)
         let first = scrub(translator.takeOutput(), &scrubber, final: translator.isFinished)
-        let pump = StreamPump(initial: first, idleTimeoutNanos: idleTimeoutNanos) { [translator, scrubber] pump in
+        let pump = StreamPump(initial: first, idleTimeoutNanos: idleTimeoutNanos, registry: streams, inbound: inbound) { [translator, scrubber] pump in
             var translator = translator
             var scrubber = scrubber
             await relay(&translator, scrubber: &scrubber, upstream: upstream, pump: pump, result: result)

@@ -34,7 +34,7 @@ extension TranslatorStage {
         case (.openai, true):
             let filter = ChatChunkFilter(includeUsage: request.includeUsage, estimatedInputTokens: call.estimatedInputTokens)
             return try await TranslatingStreamRelay.start(raw: raw, translator: filter, stats: context.stats, target: resolved.label,
-                                                          idleTimeoutNanos: idle, secrets: secrets)
+                                                          idleTimeoutNanos: idle, secrets: secrets, streams: streams, inbound: .openAI)
         case (.anthropic, false):
             let body = try await Self.collect(raw, limit: provider.maxResponseBytes, target: resolved.label, truncate: false)
             do {
@@ -47,7 +47,7 @@ extension TranslatorStage {
         case (.anthropic, true):
             let translator = ChatChunkTranslator(context: replyContext(request, call: call))
             return try await TranslatingStreamRelay.start(raw: raw, translator: translator, stats: context.stats, target: resolved.label,
-                                                          idleTimeoutNanos: idle, secrets: secrets)
+                                                          idleTimeoutNanos: idle, secrets: secrets, streams: streams, inbound: .openAI)
         }
     }
 

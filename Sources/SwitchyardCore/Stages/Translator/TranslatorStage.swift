@@ -20,11 +20,14 @@ public struct TranslatorStage: Stage {
 
     /// Unix seconds, for the `created` of Chat Completions replies.
     let wallClock: @Sendable () -> Int64
+    /// The gateway's open streams (keep-alives, idle timeouts, shutdown); nil in tests that need none.
+    let streams: StreamRegistry?
 
-    public init(stripBillingHeader: Bool, secrets: [String] = [],
+    public init(stripBillingHeader: Bool, secrets: [String] = [], streams: StreamRegistry? = nil,
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         self.stripBillingHeader = stripBillingHeader
         self.secrets = secrets
+        self.streams = streams
         self.wallClock = wallClock
         scrubber = SecretScrubber(secrets: secrets)
     }
@@ -68,7 +71,8 @@ public struct TranslatorStage: Stage {
             }
         case (.openai, true):
             return try await TranslatingStreamRelay.start(raw: raw, translator: ChatStreamTranslator(context: responseContext), stats: context.stats,
-                                                          target: resolved.label, idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds))
+                                                          target: resolved.label, idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds),
+                                                          streams: streams, inbound: .anthropic)
         case (.anthropic, false):
             let body = try await Self.collect(raw, limit: provider.maxResponseBytes, target: resolved.label, truncate: false)
             do {
@@ -79,7 +83,7 @@ public struct TranslatorStage: Stage {
             return .json(200, scrubber.scrubbingAll(body))
         case (.anthropic, true):
             return try await AnthropicPassthroughRelay.start(raw: raw, stats: context.stats, target: resolved.label, secrets: secrets,
-                                                             idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds))
+                                                             idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds), streams: streams)
         }
     }
 
