@@ -42,7 +42,8 @@ extension String {
     func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }
 
-let smallRequest = Array(#"{"model":"claude-sonnet-4-5","max_tokens":1024,"system":"Be brief.","messages":[{"role":"user","content":"Say hello in one word."}]}"#.utf8)
+let smallRequest = Array(
+    #"{"model":"claude-sonnet-4-5","max_tokens":1024,"system":"Be brief.","messages":[{"role":"user","content":"Say hello in one word."}]}"#.utf8)
 let bigRequest = load("claude-code-request.json")
 let options = TranslationOptions(dialect: .openrouter, upstreamModel: "openai/gpt-oss-120b:free")
 
@@ -62,17 +63,30 @@ if let bigRequest {
     print("request: Claude Code fixture missing (Benchmarks/fixtures/claude-code-request.json)")
 }
 
-let response = Array(#"{"id":"gen-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Reading both files now.","tool_calls":[{"id":"call_1","type":"function","function":{"name":"Read","arguments":"{\"file_path\":\"/a/b.swift\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":1200,"completion_tokens":40,"total_tokens":1240,"prompt_tokens_details":{"cached_tokens":1000}}}"#.utf8)
+let response = Array(
+    #"{"id":"gen-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Reading both files now.","tool_calls":[{"id":"call_1","type":"function","function":{"name":"Read","arguments":"{\"file_path\":\"/a/b.swift\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":1200,"completion_tokens":40,"total_tokens":1240,"prompt_tokens_details":{"cached_tokens":1000}}}"#
+        .utf8)
 let context = ResponseContext(clientModel: "claude-sonnet-4-5", estimatedInputTokens: 100)
 measure("response: non-streamed text + tool call") { _ = try? ChatResponseTranslator.translate(body: response, context: context) }
 
 // A long stream: one role chunk, then text deltas, then a finish with usage.
 let chunkCount = 1000
-var stream: [[UInt8]] = [Array(#"data: {"id":"gen-1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#.utf8 + [10, 10])]
+var stream: [[UInt8]] = [
+    Array(
+        #"data: {"id":"gen-1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#.utf8
+            + [10, 10])
+]
 for i in 0..<chunkCount {
-    stream.append(Array(#"data: {"id":"gen-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"token \#(i) "},"finish_reason":null}]}"#.utf8 + [10, 10]))
+    stream.append(
+        Array(
+            #"data: {"id":"gen-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"token \#(i) "},"finish_reason":null}]}"#
+                .utf8 + [10, 10]))
 }
-stream.append(Array(#"data: {"id":"gen-1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":1000}}"#.utf8 + [10, 10]))
+stream.append(
+    Array(
+        #"data: {"id":"gen-1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":1000}}"#.utf8 + [
+            10, 10,
+        ]))
 stream.append(Array("data: [DONE]\n\n".utf8))
 measure("stream: per text chunk (feed + emit + take)", operations: stream.count) {
     var t = ChatStreamTranslator(context: context)
@@ -85,10 +99,11 @@ measure("stream: per text chunk (feed + emit + take)", operations: stream.count)
 // The usage ledger: what a request pays (build the record and queue it) and the rate at which the
 // writer's batches go into the embedded SQLite store.
 func ledgerRecord(_ i: Int) -> UsageRecord {
-    UsageRecord(timeMs: 1_796_284_800_000 + Int64(i), requestID: "req_bench_\(i)", instance: "bench", user: "alice", route: "sonnet",
-                endpoint: "messages", model: "claude-sonnet-4-5", target: "openrouter:openai/gpt-oss-120b:free", attempts: ["openrouter 200"],
-                stream: true, status: 200, errorType: nil, inputTokens: 1200, outputTokens: 40, cacheReadTokens: 1000, cacheWriteTokens: 0,
-                estimated: false, costMicroUSD: 123, costSource: "prices", latencyMs: 12.5, ttfbMs: 3.25)
+    UsageRecord(
+        timeMs: 1_796_284_800_000 + Int64(i), requestID: "req_bench_\(i)", instance: "bench", user: "alice", route: "sonnet",
+        endpoint: "messages", model: "claude-sonnet-4-5", target: "openrouter:openai/gpt-oss-120b:free", attempts: ["openrouter 200"],
+        stream: true, status: 200, errorType: nil, inputTokens: 1200, outputTokens: 40, cacheReadTokens: 1000, cacheWriteTokens: 0,
+        estimated: false, costMicroUSD: 123, costSource: "prices", latencyMs: 12.5, ttfbMs: 3.25)
 }
 
 let ledgerDir = NSTemporaryDirectory() + "switchyard-bench-\(getpid())"
@@ -107,7 +122,8 @@ for b in 0..<batches {
     try? await benchStore.insert((0..<batch).map { ledgerRecord(10_000_000 + b * batch + $0) })
 }
 let writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - writeStart) / 1e9
-print("ledger: SQLite writes, batches of \(batch)".padding(toLength: 58, withPad: " ", startingAt: 0)
-      + String(format: "%.0f records/s", Double(batch * batches) / writeSeconds).leftPadded(14))
+print(
+    "ledger: SQLite writes, batches of \(batch)".padding(toLength: 58, withPad: " ", startingAt: 0)
+        + String(format: "%.0f records/s", Double(batch * batches) / writeSeconds).leftPadded(14))
 await benchStore.close()
 try? FileManager.default.removeItem(atPath: ledgerDir)

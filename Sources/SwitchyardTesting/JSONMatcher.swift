@@ -26,7 +26,8 @@ public enum JSONMatcher {
             }
             return nil
         default:
-            return expected == actual ? nil : "\(path): expected \(JSONWriter.encodeString(expected).prefix(300)), got \(JSONWriter.encodeString(actual).prefix(300))"
+            return expected == actual
+                ? nil : "\(path): expected \(JSONWriter.encodeString(expected).prefix(300)), got \(JSONWriter.encodeString(actual).prefix(300))"
         }
     }
 
@@ -51,7 +52,8 @@ public enum JSONMatcher {
 
     static func idMatch(_ actual: JSONValue, prefix: String, path: String) -> String? {
         guard let s = actual.stringValue, s.hasPrefix(prefix), s.count == prefix.count + 24,
-              s.dropFirst(prefix.count).allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            s.dropFirst(prefix.count).allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+        else {
             return "\(path): expected \(prefix) + 24 base62, got \(JSONWriter.encodeString(actual))"
         }
         return nil

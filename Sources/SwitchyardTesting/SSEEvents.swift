@@ -1,3 +1,4 @@
+import Foundation
 import SwitchyardWire
 
 /// Parses Anthropic SSE output (`event:` + `data:` pairs) into `{"event","data"}` objects, for
@@ -22,5 +23,3 @@ public enum SSEEvents {
         return events
     }
 }
-
-import Foundation

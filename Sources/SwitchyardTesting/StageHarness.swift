@@ -14,8 +14,9 @@ public enum StageHarness {
     public static func call(_ body: String, config: GatewayConfig, endpoint: Call.Endpoint = .messages, credential: String? = nil) -> Call {
         let bytes = Array(body.utf8)
         return bytes.withUnsafeBytes { raw in
-            CallSetup.call(body: raw, endpoint: endpoint, credential: credential.map(Secret.init), authOutcome: nil,
-                           router: RouteMatcher(routes: config.routes), authenticator: Authenticator(mode: config.auth, users: config.users))
+            CallSetup.call(
+                body: raw, endpoint: endpoint, credential: credential.map(Secret.init), authOutcome: nil,
+                router: RouteMatcher(routes: config.routes), authenticator: Authenticator(mode: config.auth, users: config.users))
         }
     }
 

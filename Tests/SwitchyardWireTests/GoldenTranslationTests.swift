@@ -14,7 +14,9 @@ import Testing
     @Test(arguments: GoldenCase.all.filter { $0.kind == "request" })
     func request(_ c: GoldenCase) throws {
         let body = try c.bytes("anthropic.request.json")
-        let decoded: Result<MessagesRequest, RequestValidationError> = Result { try MessagesRequest.decode(body: body) }.mapError { $0 as! RequestValidationError }
+        let decoded: Result<MessagesRequest, RequestValidationError> = Result { try MessagesRequest.decode(body: body) }.mapError {
+            $0 as! RequestValidationError
+        }
         if c.has("expected.error.json") {
             let expected = try c.json("expected.error.json")
             guard case .failure(let error) = decoded else {

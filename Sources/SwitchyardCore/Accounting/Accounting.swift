@@ -41,8 +41,9 @@ public final class Accounting: Sendable {
 
     /// No ledger: records are not kept (tests and `state.url: off`).
     public static func disabled(metrics: Metrics = Metrics()) -> Accounting {
-        Accounting(settings: StateSettings(backend: .off, retention: .seconds(86_400), flushInterval: .seconds(1)), instance: "",
-                   metrics: metrics, logger: Logger(label: "switchyard"))
+        Accounting(
+            settings: StateSettings(backend: .off, retention: .seconds(86_400), flushInterval: .seconds(1)), instance: "",
+            metrics: metrics, logger: Logger(label: "switchyard"))
     }
 
     /// Reads each budget scope's spend in its current period back from the store the first time
@@ -52,13 +53,16 @@ public final class Accounting: Sendable {
             let start = BudgetPeriods.start(scope.budget.period, now: now)
             var spent: Int64 = 0
             if let store {
-                let (user, route) = scope.key.hasPrefix("user:") ? (String(scope.key.dropFirst(5)), nil as String?)
+                let (user, route) =
+                    scope.key.hasPrefix("user:")
+                    ? (String(scope.key.dropFirst(5)), nil as String?)
                     : (nil as String?, String(scope.key.dropFirst(6)))
                 do {
                     spent = try await store.spend(user: user, route: route, sinceMs: start * 1000)
                 } catch {
-                    logger.error("budget: cannot read the spend of \(scope.label) from the store; counting from zero",
-                                 metadata: ["error": .string(String(describing: error))])
+                    logger.error(
+                        "budget: cannot read the spend of \(scope.label) from the store; counting from zero",
+                        metadata: ["error": .string(String(describing: error))])
                 }
             }
             budgets.load(scope.key, periodStart: start, spent: spent)

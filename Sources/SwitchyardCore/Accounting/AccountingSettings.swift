@@ -16,8 +16,9 @@ public struct StateSettings: Sendable, Equatable {
     /// Records are written at least this often.
     public var flushInterval: Duration
 
-    public static let `default` = StateSettings(backend: .sqlite(path: "data/switchyard.sqlite"), retention: .seconds(90 * 86_400),
-                                                flushInterval: .seconds(1))
+    public static let `default` = StateSettings(
+        backend: .sqlite(path: "data/switchyard.sqlite"), retention: .seconds(90 * 86_400),
+        flushInterval: .seconds(1))
 }
 
 /// `providers.*.cost`: where a request's cost comes from.

@@ -106,7 +106,10 @@ public final class BudgetBook: Sendable {
                 var ratio = 0.0
                 if let budget = budgets[r.key] {
                     ratio = budget.limitMicroUSD > 0 ? Double(a.spent) / Double(budget.limitMicroUSD) : 1
-                    if let warnAt = budget.warnAt, ratio >= warnAt, !a.warned { a.warned = true; crossed = true }
+                    if let warnAt = budget.warnAt, ratio >= warnAt, !a.warned {
+                        a.warned = true
+                        crossed = true
+                    }
                 }
                 table[r.key] = a
                 out.append((r.key, ratio, crossed))
@@ -123,9 +126,10 @@ public final class BudgetBook: Sendable {
             guard let a = table[scope.key], a.periodStart == start else { return Account(periodStart: start) }
             return a
         }
-        return BudgetUse(limitMicroUSD: scope.budget.limitMicroUSD, spentMicroUSD: a.spent, reservedMicroUSD: a.reserved,
-                         period: scope.budget.period.rawValue,
-                         resetsAt: BudgetPeriods.reset(scope.budget.period, now: now).map(BudgetPeriods.rfc3339))
+        return BudgetUse(
+            limitMicroUSD: scope.budget.limitMicroUSD, spentMicroUSD: a.spent, reservedMicroUSD: a.reserved,
+            period: scope.budget.period.rawValue,
+            resetsAt: BudgetPeriods.reset(scope.budget.period, now: now).map(BudgetPeriods.rfc3339))
     }
 
     /// Names the budget, the spend and the reset; says so when it is this request's worst case,

@@ -6,7 +6,9 @@ public enum BudgetPeriods {
     /// Unix seconds when the period containing `now` started.
     public static func start(_ period: Budget.Period, now: Int64) -> Int64 {
         var fields = utc(now)
-        fields.tm_hour = 0; fields.tm_min = 0; fields.tm_sec = 0
+        fields.tm_hour = 0
+        fields.tm_min = 0
+        fields.tm_sec = 0
         switch period {
         case .total: return 0
         case .day: return Int64(timegm(&fields))
@@ -46,8 +48,9 @@ public enum BudgetPeriods {
     /// RFC 3339 UTC seconds.
     public static func rfc3339(_ seconds: Int64) -> String {
         let f = utc(seconds)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(f.tm_year) + 1900, Int(f.tm_mon) + 1, Int(f.tm_mday),
-                      Int(f.tm_hour), Int(f.tm_min), Int(f.tm_sec))
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(f.tm_year) + 1900, Int(f.tm_mon) + 1, Int(f.tm_mday),
+            Int(f.tm_hour), Int(f.tm_min), Int(f.tm_sec))
     }
 
     static func utc(_ seconds: Int64) -> tm {

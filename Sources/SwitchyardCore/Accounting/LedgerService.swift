@@ -12,7 +12,8 @@ struct LedgerService: Service {
     let logger: Logger
 
     func run() async throws {
-        let ledger = self.ledger, interval = settings.flushInterval
+        let ledger = self.ledger
+        let interval = settings.flushInterval
         let writer = Task { await ledger.run(interval: interval) }
         let pruner = Task { await prune() }
         try? await gracefulShutdown()

@@ -78,8 +78,9 @@ public final class LedgerWriter: Sendable {
             if dropped > 0 { metrics.ledgerRecords(result: "dropped", count: dropped) }
             metrics.ledgerBacklog(pending)
             if firstFailure {
-                logger.error("usage ledger: cannot write to the store; records are kept in memory (up to \(capacity)) and retried",
-                             metadata: ["error": .string(Self.describe(error))])
+                logger.error(
+                    "usage ledger: cannot write to the store; records are kept in memory (up to \(capacity)) and retried",
+                    metadata: ["error": .string(Self.describe(error))])
             }
             return false
         }
@@ -93,8 +94,9 @@ public final class LedgerWriter: Sendable {
             return !b.failing
         }
         if first {
-            logger.error("usage ledger: \(what); serving anyway, records are kept in memory (up to \(capacity)) and retried",
-                         metadata: ["error": .string(Self.describe(error))])
+            logger.error(
+                "usage ledger: \(what); serving anyway, records are kept in memory (up to \(capacity)) and retried",
+                metadata: ["error": .string(Self.describe(error))])
         }
     }
 

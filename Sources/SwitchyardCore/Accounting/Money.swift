@@ -1,3 +1,5 @@
+import SwitchyardWire
+
 /// Money without floating point. Spend and budgets are integer micro-dollars (1 USD =
 /// 1,000,000); prices are integer pico-dollars per token (1 USD per million tokens = 1,000,000
 /// pico-dollars per token), so a cost is an exact integer sum rounded once, half up, to the
@@ -69,10 +71,9 @@ public struct Price: Sendable, Equatable {
     /// The exact cost of a usage, in micro-dollars (rounded half up once). Counts are at most
     /// 1e9 and prices at most 1e9 pico per token, so the sum cannot overflow.
     public func costMicroUSD(_ usage: Usage) -> Int64 {
-        let pico = Int64(usage.inputTokens) * input + Int64(usage.outputTokens) * output
+        let pico =
+            Int64(usage.inputTokens) * input + Int64(usage.outputTokens) * output
             + Int64(usage.cacheReadInputTokens) * cacheRead + Int64(usage.cacheCreationInputTokens) * cacheWrite
         return (pico + 500_000) / 1_000_000
     }
 }
-
-import SwitchyardWire

@@ -27,10 +27,12 @@ public struct UsageRecord: Sendable, Equatable {
     public var latencyMs: Double
     public var ttfbMs: Double?
 
-    public init(timeMs: Int64, requestID: String, instance: String, user: String?, route: String?, endpoint: String, model: String?,
-                target: String?, attempts: [String], stream: Bool, status: Int, errorType: String?, inputTokens: Int, outputTokens: Int,
-                cacheReadTokens: Int, cacheWriteTokens: Int, estimated: Bool, costMicroUSD: Int64?, costSource: String?,
-                latencyMs: Double, ttfbMs: Double?) {
+    public init(
+        timeMs: Int64, requestID: String, instance: String, user: String?, route: String?, endpoint: String, model: String?,
+        target: String?, attempts: [String], stream: Bool, status: Int, errorType: String?, inputTokens: Int, outputTokens: Int,
+        cacheReadTokens: Int, cacheWriteTokens: Int, estimated: Bool, costMicroUSD: Int64?, costSource: String?,
+        latencyMs: Double, ttfbMs: Double?
+    ) {
         self.timeMs = timeMs
         self.requestID = requestID
         self.instance = instance

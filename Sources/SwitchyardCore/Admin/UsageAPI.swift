@@ -20,8 +20,10 @@ public enum UsageAPI {
     }
 
     /// `GET /v1/usage?since=&until=&group_by=`.
-    public static func usage(_ snapshot: GatewaySnapshot, credential: Secret?, parameters: [String: String],
-                             now: Date = Date()) async -> Result<[UInt8], GatewayError> {
+    public static func usage(
+        _ snapshot: GatewaySnapshot, credential: Secret?, parameters: [String: String],
+        now: Date = Date()
+    ) async -> Result<[UInt8], GatewayError> {
         let who: Caller
         switch caller(snapshot, credential) {
         case .failure(let e): return .failure(e)
@@ -53,11 +55,13 @@ public enum UsageAPI {
         }
         var all = GroupUsage(key: "")
         for row in rows { all = all.adding(row.totals) }
-        return .success(JSONWriter.encode(.object([
-            "since": .string(BudgetPeriods.rfc3339(query.sinceMs / 1000)), "until": .string(BudgetPeriods.rfc3339(query.untilMs / 1000)),
-            "user": query.user.map { .string($0) } ?? .null,
-            "group_by": .array(query.groupBy.map { .string($0.rawValue) }), "data": .array(data), "totals": .object(totals(all)),
-        ])))
+        return .success(
+            JSONWriter.encode(
+                .object([
+                    "since": .string(BudgetPeriods.rfc3339(query.sinceMs / 1000)), "until": .string(BudgetPeriods.rfc3339(query.untilMs / 1000)),
+                    "user": query.user.map { .string($0) } ?? .null,
+                    "group_by": .array(query.groupBy.map { .string($0.rawValue) }), "data": .array(data), "totals": .object(totals(all)),
+                ])))
     }
 
     /// `GET /v1/usage/budget`: the caller's budgets (their own and their routes').
@@ -151,15 +155,19 @@ public enum UsageAPI {
             return nil
         }
         let hms = clock.split(separator: ":").map { Double($0) }
-        guard hms.count == 3, let h = hms[0], let m = hms[1], let s = hms[2], (0..<24).contains(h), (0..<60).contains(m), (0..<61).contains(s) else { return nil }
+        guard hms.count == 3, let h = hms[0], let m = hms[1], let s = hms[2], (0..<24).contains(h), (0..<60).contains(m), (0..<61).contains(s) else {
+            return nil
+        }
         fields.tm_hour = Int32(h)
         fields.tm_min = Int32(m)
         return (Int64(timegm(&fields)) - offsetSeconds) * 1000 + Int64((s * 1000).rounded())
     }
 
     static func totals(_ g: GroupUsage) -> JSONObject {
-        ["requests": .int(Int64(g.requests)), "errors": .int(Int64(g.errors)), "input_tokens": .int(g.inputTokens),
-         "output_tokens": .int(g.outputTokens), "cache_read_tokens": .int(g.cacheReadTokens), "cache_write_tokens": .int(g.cacheWriteTokens),
-         "cost_usd": .double(Money.dollars(g.costMicroUSD)), "cost_micro_usd": .int(g.costMicroUSD), "unpriced": .int(Int64(g.unpriced))]
+        [
+            "requests": .int(Int64(g.requests)), "errors": .int(Int64(g.errors)), "input_tokens": .int(g.inputTokens),
+            "output_tokens": .int(g.outputTokens), "cache_read_tokens": .int(g.cacheReadTokens), "cache_write_tokens": .int(g.cacheWriteTokens),
+            "cost_usd": .double(Money.dollars(g.costMicroUSD)), "cost_micro_usd": .int(g.costMicroUSD), "unpriced": .int(Int64(g.unpriced)),
+        ]
     }
 }

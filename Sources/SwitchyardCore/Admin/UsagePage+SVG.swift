@@ -13,8 +13,11 @@ extension UsagePage {
     private static let chartBottom = 40.0
 
     static func spendChart(_ days: [DaySpend], into h: inout String) {
-        let w = chartWidth, ht = chartHeight
-        let plotTop = chartTop, plotBottom = ht - chartBottom, plotHeight = plotBottom - plotTop
+        let w = chartWidth
+        let ht = chartHeight
+        let plotTop = chartTop
+        let plotBottom = ht - chartBottom
+        let plotHeight = plotBottom - plotTop
         let maxCost = days.reduce(Int64(0)) { max($0, $1.costMicroUSD) }
         let total = days.reduce(Int64(0)) { $0 &+ max(0, $1.costMicroUSD) }
         let empty = maxCost <= 0
@@ -40,7 +43,8 @@ extension UsagePage {
             h += "<line class=\"grid\" x1=\"0\" y1=\"\(n(midY))\" x2=\"\(n(w))\" y2=\"\(n(midY))\"/>\n"
             h += "<text class=\"y-max\" x=\"0\" y=\"\(n(plotTop - 8))\">\(dollars(scaleMax))</text>\n"
             if scaleMax % 2 == 0 {
-                h += "<text class=\"y-mid\" x=\"0\" y=\"\(n(midY - 6))\" paint-order=\"stroke\" stroke=\"#fff\" stroke-width=\"5\" stroke-linejoin=\"round\">\(dollars(scaleMax / 2))</text>\n"
+                h +=
+                    "<text class=\"y-mid\" x=\"0\" y=\"\(n(midY - 6))\" paint-order=\"stroke\" stroke=\"#fff\" stroke-width=\"5\" stroke-linejoin=\"round\">\(dollars(scaleMax / 2))</text>\n"
             }
         }
 
@@ -57,7 +61,8 @@ extension UsagePage {
                 let title = "\(d.day): \(dollars(d.costMicroUSD)), \(grouped(Int64(d.requests))) request\(d.requests == 1 ? "" : "s")"
                 h += "<g class=\"day\" data-day=\"\(esc(d.day))\" data-cost=\"\(d.costMicroUSD)\"><title>\(esc(title))</title>"
                 // An invisible full-height column, so the tooltip shows anywhere above the day.
-                h += "<line class=\"hit\" x1=\"\(n(cx))\" y1=\"\(n(plotTop))\" x2=\"\(n(cx))\" y2=\"\(n(plotBottom))\" stroke=\"transparent\" stroke-width=\"\(n(slot))\"/>"
+                h +=
+                    "<line class=\"hit\" x1=\"\(n(cx))\" y1=\"\(n(plotTop))\" x2=\"\(n(cx))\" y2=\"\(n(plotBottom))\" stroke=\"transparent\" stroke-width=\"\(n(slot))\"/>"
                 h += "<rect class=\"bar\(cost > 0 ? "" : " zero")\" x=\"\(n(cx - barWidth / 2))\" y=\"\(n(plotBottom - barHeight))\""
                 h += " width=\"\(n(barWidth))\" height=\"\(n(barHeight))\" rx=\"\(n(min(2, barWidth / 4)))\"/></g>\n"
             }

@@ -21,8 +21,10 @@ public struct UsagePageData: Sendable {
     /// Every route target with its live state.
     public var health: [TargetHealth]
 
-    public init(generatedAt: String, instance: String, configGeneration: Int, configHash: String, since: String, until: String,
-                days: [DaySpend], users: [UserUsage], targets: [GroupUsage], routes: [GroupUsage], health: [TargetHealth]) {
+    public init(
+        generatedAt: String, instance: String, configGeneration: Int, configHash: String, since: String, until: String,
+        days: [DaySpend], users: [UserUsage], targets: [GroupUsage], routes: [GroupUsage], health: [TargetHealth]
+    ) {
         self.generatedAt = generatedAt
         self.instance = instance
         self.configGeneration = configGeneration
@@ -62,8 +64,10 @@ public struct GroupUsage: Sendable, Equatable {
     public var costMicroUSD: Int64
     /// Rows whose cost is unknown (an unpriced target).
     public var unpriced: Int
-    public init(key: String, requests: Int = 0, errors: Int = 0, inputTokens: Int64 = 0, outputTokens: Int64 = 0,
-                cacheReadTokens: Int64 = 0, cacheWriteTokens: Int64 = 0, costMicroUSD: Int64 = 0, unpriced: Int = 0) {
+    public init(
+        key: String, requests: Int = 0, errors: Int = 0, inputTokens: Int64 = 0, outputTokens: Int64 = 0,
+        cacheReadTokens: Int64 = 0, cacheWriteTokens: Int64 = 0, costMicroUSD: Int64 = 0, unpriced: Int = 0
+    ) {
         self.key = key
         self.requests = requests
         self.errors = errors
@@ -79,10 +83,11 @@ public struct GroupUsage: Sendable, Equatable {
 extension GroupUsage {
     /// Both groups' totals under this key (sums wrap rather than trap; real totals are far below).
     public func adding(_ b: GroupUsage) -> GroupUsage {
-        GroupUsage(key: key, requests: requests &+ b.requests, errors: errors &+ b.errors, inputTokens: inputTokens &+ b.inputTokens,
-                   outputTokens: outputTokens &+ b.outputTokens, cacheReadTokens: cacheReadTokens &+ b.cacheReadTokens,
-                   cacheWriteTokens: cacheWriteTokens &+ b.cacheWriteTokens, costMicroUSD: costMicroUSD &+ b.costMicroUSD,
-                   unpriced: unpriced &+ b.unpriced)
+        GroupUsage(
+            key: key, requests: requests &+ b.requests, errors: errors &+ b.errors, inputTokens: inputTokens &+ b.inputTokens,
+            outputTokens: outputTokens &+ b.outputTokens, cacheReadTokens: cacheReadTokens &+ b.cacheReadTokens,
+            cacheWriteTokens: cacheWriteTokens &+ b.cacheWriteTokens, costMicroUSD: costMicroUSD &+ b.costMicroUSD,
+            unpriced: unpriced &+ b.unpriced)
     }
 }
 

@@ -36,8 +36,9 @@ enum UsagePageSource {
         let monotonic = MonotonicClock.nanos()
         let health = snapshot.config.routes.flatMap { route in
             route.targets.map { t in
-                TargetHealth(route: route.name, target: t.label, coolingDown: cooldowns.isCooling(t.label, now: monotonic),
-                             fallbacks: cooldowns.fallbackCount(t.label))
+                TargetHealth(
+                    route: route.name, target: t.label, coolingDown: cooldowns.isCooling(t.label, now: monotonic),
+                    fallbacks: cooldowns.fallbackCount(t.label))
             }
         }
         return UsagePageData(

@@ -43,8 +43,10 @@ public enum UsageReport {
         return result
     }
 
-    static func report(store: SQLiteUsageStore, query: UsageQuery, config: GatewayConfig, format: Format, now: Date,
-                       path: String) async -> Result<String, GatewayError> {
+    static func report(
+        store: SQLiteUsageStore, query: UsageQuery, config: GatewayConfig, format: Format, now: Date,
+        path: String
+    ) async -> Result<String, GatewayError> {
         do {
             let rows = try await store.report(query)
             let seconds = Int64(now.timeIntervalSince1970)
@@ -53,9 +55,14 @@ public enum UsageReport {
                 guard let budget = user.limits?.budget ?? config.defaultUserLimits?.budget else { continue }
                 let start = BudgetPeriods.start(budget.period, now: seconds)
                 let spent = try await store.spend(user: user.name, route: nil, sinceMs: start * 1000)
-                budgets.append((user.name, BudgetUse(limitMicroUSD: budget.limitMicroUSD, spentMicroUSD: spent, reservedMicroUSD: 0,
-                                                     period: budget.period.rawValue,
-                                                     resetsAt: BudgetPeriods.reset(budget.period, now: seconds).map(BudgetPeriods.rfc3339))))
+                budgets.append(
+                    (
+                        user.name,
+                        BudgetUse(
+                            limitMicroUSD: budget.limitMicroUSD, spentMicroUSD: spent, reservedMicroUSD: 0,
+                            period: budget.period.rawValue,
+                            resetsAt: BudgetPeriods.reset(budget.period, now: seconds).map(BudgetPeriods.rfc3339))
+                    ))
             }
             return .success(render(rows, query: query, budgets: budgets, format: format))
         } catch {
@@ -66,8 +73,10 @@ public enum UsageReport {
     static let columns = ["requests", "errors", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "unpriced"]
 
     static func values(_ g: GroupUsage) -> [String] {
-        [String(g.requests), String(g.errors), String(g.inputTokens), String(g.outputTokens), String(g.cacheReadTokens),
-         String(g.cacheWriteTokens), decimal(g.costMicroUSD), String(g.unpriced)]
+        [
+            String(g.requests), String(g.errors), String(g.inputTokens), String(g.outputTokens), String(g.cacheReadTokens),
+            String(g.cacheWriteTokens), decimal(g.costMicroUSD), String(g.unpriced),
+        ]
     }
 
     /// Exact six-decimal dollars.
@@ -89,14 +98,18 @@ public enum UsageReport {
                 return .object(o)
             }
             let budgetList: [JSONValue] = budgets.map { name, use in
-                .object(["user": .string(name), "limit_usd": .double(Money.dollars(use.limitMicroUSD)), "spent_usd": .double(Money.dollars(use.spentMicroUSD)),
-                         "period": .string(use.period), "resets_at": use.resetsAt.map { .string($0) } ?? .null])
+                .object([
+                    "user": .string(name), "limit_usd": .double(Money.dollars(use.limitMicroUSD)), "spent_usd": .double(Money.dollars(use.spentMicroUSD)),
+                    "period": .string(use.period), "resets_at": use.resetsAt.map { .string($0) } ?? .null,
+                ])
             }
-            return String(decoding: JSONWriter.encode(.object([
-                "since": .string(BudgetPeriods.rfc3339(query.sinceMs / 1000)), "until": .string(BudgetPeriods.rfc3339(query.untilMs / 1000)),
-                "group_by": .array(groups.map { .string($0) }), "data": .array(data), "totals": .object(UsageAPI.totals(total)),
-                "budgets": .array(budgetList),
-            ])), as: UTF8.self)
+            return String(
+                decoding: JSONWriter.encode(
+                    .object([
+                        "since": .string(BudgetPeriods.rfc3339(query.sinceMs / 1000)), "until": .string(BudgetPeriods.rfc3339(query.untilMs / 1000)),
+                        "group_by": .array(groups.map { .string($0) }), "data": .array(data), "totals": .object(UsageAPI.totals(total)),
+                        "budgets": .array(budgetList),
+                    ])), as: UTF8.self)
         case .csv:
             var lines = [(groups + columns).joined(separator: ",")]
             for row in rows { lines.append((row.keys.map(csv) + values(row.totals)).joined(separator: ",")) }
@@ -108,11 +121,17 @@ public enum UsageReport {
             var out = "usage \(BudgetPeriods.rfc3339(query.sinceMs / 1000)) – \(BudgetPeriods.rfc3339(query.untilMs / 1000))\n"
             out += align(table)
             if !budgets.isEmpty {
-                out += "\n\nbudgets\n" + align([["user", "spent", "limit", "used", "period", "resets"]] + budgets.map { name, use in
-                    let ratio = use.limitMicroUSD > 0 ? Double(use.spentMicroUSD) / Double(use.limitMicroUSD) : 1
-                    return [name, Money.format(use.spentMicroUSD), Money.format(use.limitMicroUSD), "\(Int((ratio * 100).rounded()))%",
-                            use.period, use.resetsAt ?? "never"]
-                })
+                out +=
+                    "\n\nbudgets\n"
+                    + align(
+                        [["user", "spent", "limit", "used", "period", "resets"]]
+                            + budgets.map { name, use in
+                                let ratio = use.limitMicroUSD > 0 ? Double(use.spentMicroUSD) / Double(use.limitMicroUSD) : 1
+                                return [
+                                    name, Money.format(use.spentMicroUSD), Money.format(use.limitMicroUSD), "\(Int((ratio * 100).rounded()))%",
+                                    use.period, use.resetsAt ?? "never",
+                                ]
+                            })
             }
             return out
         }

@@ -1,9 +1,16 @@
 /// Every key the loader accepts, by section path. The loader reads its allow-lists from here and
 /// `switchyard check --list-keys` prints them, so a test can hold the JSON Schema to the same set.
 public enum ConfigKeys {
-    public static let top: Set<String> = ["server", "providers", "routes", "fallback", "auth", "users", "limits", "translation", "pipeline", "logging", "state"]
-    public static let server: Set<String> = ["listen", "max_body_bytes", "max_header_bytes", "read_timeout", "max_connections", "metrics_listen", "admin_listen", "instance", "shutdown_grace", "models_show_targets"]
-    public static let provider: Set<String> = ["kind", "dialect", "base_url", "api_key", "headers", "timeouts", "max_connections", "max_response_bytes", "cost", "prices"]
+    public static let top: Set<String> = [
+        "server", "providers", "routes", "fallback", "auth", "users", "limits", "translation", "pipeline", "logging", "state",
+    ]
+    public static let server: Set<String> = [
+        "listen", "max_body_bytes", "max_header_bytes", "read_timeout", "max_connections", "metrics_listen", "admin_listen", "instance", "shutdown_grace",
+        "models_show_targets",
+    ]
+    public static let provider: Set<String> = [
+        "kind", "dialect", "base_url", "api_key", "headers", "timeouts", "max_connections", "max_response_bytes", "cost", "prices",
+    ]
     public static let timeouts: Set<String> = ["connect", "first_byte", "idle"]
     public static let route: Set<String> = ["name", "match", "targets", "limits", "advertise"]
     public static let match: Set<String> = ["models", "thinking", "min_input_tokens"]
@@ -26,6 +33,7 @@ public enum ConfigKeys {
         ("providers.*.prices.*", price),
         ("routes[]", route), ("routes[].match", match), ("routes[].targets[]", target), ("routes[].limits", limits), ("routes[].limits.budget", budget),
         ("fallback", fallback), ("auth", auth), ("users[]", user), ("users[].limits", limits), ("users[].limits.budget", budget),
-        ("limits", limitDefaults), ("limits.per_user", limits), ("limits.per_user.budget", budget), ("state", state), ("translation", translation), ("logging", logging),
+        ("limits", limitDefaults), ("limits.per_user", limits), ("limits.per_user.budget", budget), ("state", state), ("translation", translation),
+        ("logging", logging),
     ]
 }

@@ -11,7 +11,9 @@ extension ConfigLoader {
             if ConfigReader.nonTextKind(uNode) != nil, r.bool(uNode, "state.url") == false {
                 settings.backend = .off
             } else if let url = r.string(uNode, "state.url") {
-                if let backend = Self.stateBackend(url) { settings.backend = backend } else {
+                if let backend = Self.stateBackend(url) {
+                    settings.backend = backend
+                } else {
                     r.problem("state.url", uNode, "expected sqlite:PATH, postgres://… or off, got \(quoted(url))")
                 }
             }
@@ -65,11 +67,13 @@ extension ConfigLoader {
                 }
                 return v
             }
-            let input = read("input"), output = read("output")
+            let input = read("input")
+            let output = read("output")
             if r.value(q, "input") == nil || r.value(q, "output") == nil {
                 r.problem(pricePath, node, "a price needs input and output (USD per million tokens)")
             }
-            table.entries.append((ModelGlob(glob), Price(input: input ?? 0, output: output ?? 0, cacheRead: read("cache_read"), cacheWrite: read("cache_write"))))
+            table.entries.append(
+                (ModelGlob(glob), Price(input: input ?? 0, output: output ?? 0, cacheRead: read("cache_read"), cacheWrite: read("cache_write"))))
         }
         return (cost, table)
     }
@@ -91,11 +95,17 @@ extension ConfigLoader {
         }
         var period = Budget.Period.month
         if let n = r.value(p, "period"), let text = r.string(n, "\(path).period") {
-            if let v = Budget.Period(rawValue: text) { period = v } else { r.problem("\(path).period", n, "expected day, week, month or total, got \(quoted(text))") }
+            if let v = Budget.Period(rawValue: text) {
+                period = v
+            } else {
+                r.problem("\(path).period", n, "expected day, week, month or total, got \(quoted(text))")
+            }
         }
         var warnAt: Double? = nil
         if let n = r.value(p, "warn_at"), let text = r.text(n, "\(path).warn_at") {
-            if let v = ValueParsers.plainNumber(text), v > 0, v <= 1 { warnAt = v } else {
+            if let v = ValueParsers.plainNumber(text), v > 0, v <= 1 {
+                warnAt = v
+            } else {
                 r.problem("\(path).warn_at", n, "expected a fraction above 0 and at most 1, got \(quoted(text))")
             }
         }

@@ -39,12 +39,13 @@ extension ConfigLoader {
                 connect: r.duration(r.value(t, "connect"), "\(path).timeouts.connect", in: ConfigRanges.connectTimeout) ?? .seconds(5),
                 firstByte: r.duration(r.value(t, "first_byte"), "\(path).timeouts.first_byte", in: ConfigRanges.firstByteTimeout) ?? .seconds(120),
                 idle: r.duration(r.value(t, "idle"), "\(path).timeouts.idle", in: ConfigRanges.idleTimeout) ?? .seconds(120))
-            out.append(Provider(
-                name: name, kind: kind, dialect: dialect, baseURL: baseURL, apiKey: key.secret, missingKeyVariable: key.missingVariable,
-                headers: headers, timeouts: timeouts,
-                maxConnections: r.int(r.value(p, "max_connections"), "\(path).max_connections", in: ConfigRanges.providerConnections) ?? 256,
-                maxResponseBytes: r.size(r.value(p, "max_response_bytes"), "\(path).max_response_bytes", in: ConfigRanges.maxResponseBytes) ?? 64 << 20,
-                cost: pricing.0, prices: pricing.1))
+            out.append(
+                Provider(
+                    name: name, kind: kind, dialect: dialect, baseURL: baseURL, apiKey: key.secret, missingKeyVariable: key.missingVariable,
+                    headers: headers, timeouts: timeouts,
+                    maxConnections: r.int(r.value(p, "max_connections"), "\(path).max_connections", in: ConfigRanges.providerConnections) ?? 256,
+                    maxResponseBytes: r.size(r.value(p, "max_response_bytes"), "\(path).max_response_bytes", in: ConfigRanges.maxResponseBytes) ?? 64 << 20,
+                    cost: pricing.0, prices: pricing.1))
         }
         if node != nil && out.isEmpty && r.problems.isEmpty { r.problem("providers", node, "at least one provider is required") }
         return out
@@ -75,22 +76,26 @@ extension ConfigLoader {
                 let tPath = "\(path).targets[\(j)]"
                 let t = r.mapping(tNode, tPath, allowed: ConfigKeys.target)
                 let provider = r.string(r.value(t, "provider"), "\(tPath).provider") ?? ""
-                if r.value(t, "provider") == nil { r.problem("\(tPath).provider", tNode, "field required") }
-                else if !provider.isEmpty, !providers.contains(provider) {
+                if r.value(t, "provider") == nil {
+                    r.problem("\(tPath).provider", tNode, "field required")
+                } else if !provider.isEmpty, !providers.contains(provider) {
                     r.problem("\(tPath).provider", r.value(t, "provider"), "unknown provider \"\(provider)\"")
                 }
                 let model = r.string(r.value(t, "model"), "\(tPath).model") ?? ""
                 if r.value(t, "model") == nil { r.problem("\(tPath).model", tNode, "field required") }
                 let key = r.secret(r.value(t, "api_key"), "\(tPath).api_key", allowMissing: true)
-                targets.append(Target(provider: provider, model: model, apiKey: key.secret, missingKeyVariable: key.missingVariable,
-                                      maxTokens: r.int(r.value(t, "max_tokens"), "\(tPath).max_tokens", in: ConfigRanges.targetMaxTokens)))
+                targets.append(
+                    Target(
+                        provider: provider, model: model, apiKey: key.secret, missingKeyVariable: key.missingVariable,
+                        maxTokens: r.int(r.value(t, "max_tokens"), "\(tPath).max_tokens", in: ConfigRanges.targetMaxTokens)))
             }
             if targets.isEmpty { r.problem("\(path).targets", r.value(p, "targets") ?? rNode, "at least one target is required") }
-            out.append(Route(
-                name: name, models: models.map(ModelGlob.init), thinking: thinking,
-                minInputTokens: r.int(r.value(m, "min_input_tokens"), "\(path).match.min_input_tokens", in: ConfigRanges.minInputTokens) ?? 0,
-                targets: targets, limits: limits(r.value(p, "limits"), "\(path).limits", r),
-                advertise: r.strings(r.value(p, "advertise"), "\(path).advertise")))
+            out.append(
+                Route(
+                    name: name, models: models.map(ModelGlob.init), thinking: thinking,
+                    minInputTokens: r.int(r.value(m, "min_input_tokens"), "\(path).match.min_input_tokens", in: ConfigRanges.minInputTokens) ?? 0,
+                    targets: targets, limits: limits(r.value(p, "limits"), "\(path).limits", r),
+                    advertise: r.strings(r.value(p, "advertise"), "\(path).advertise")))
         }
         return out
     }
@@ -101,23 +106,30 @@ extension ConfigLoader {
             let path = "users[\(i)]"
             let p = r.mapping(uNode, path, allowed: ConfigKeys.user)
             let name = r.string(r.value(p, "name"), "\(path).name") ?? ""
-            if r.value(p, "name") == nil { r.problem("\(path).name", uNode, "field required") }
-            else if !UserName.isValid(name) { r.problem("\(path).name", r.value(p, "name"), "invalid user name: use \(UserName.rule)") }
+            if r.value(p, "name") == nil {
+                r.problem("\(path).name", uNode, "field required")
+            } else if !UserName.isValid(name) {
+                r.problem("\(path).name", r.value(p, "name"), "invalid user name: use \(UserName.rule)")
+            }
             if !name.isEmpty, out.contains(where: { $0.name == name }) { r.problem("\(path).name", r.value(p, "name"), "duplicate user name \"\(name)\"") }
             var hash: [UInt8] = []
-            let hashNode = r.value(p, "token_sha256"), tokenNode = r.value(p, "token")
+            let hashNode = r.value(p, "token_sha256")
+            let tokenNode = r.value(p, "token")
             switch (hashNode, tokenNode) {
             case (.some, .some): r.problem(path, uNode, "give either token_sha256 or token, not both")
             case (nil, nil): r.problem(path, uNode, "a user needs token_sha256 (or token from ${VAR} / {file:})")
             case (.some(let n), nil):
                 if let hex = r.string(n, "\(path).token_sha256") {
-                    if let bytes = Self.hexBytes(hex), bytes.count == 32 { hash = bytes } else {
+                    if let bytes = Self.hexBytes(hex), bytes.count == 32 {
+                        hash = bytes
+                    } else {
                         r.problem("\(path).token_sha256", n, "expected 64 hexadecimal characters (the output of `switchyard token hash`)")
                     }
                 }
             case (nil, .some(let n)):
                 if case .scalar(let s) = n, !s.string.contains("${") {
-                    r.problem("\(path).token", n, "a plain token must come from ${VAR} or {file: PATH}, never a literal in the file; use token_sha256 for a literal")
+                    r.problem(
+                        "\(path).token", n, "a plain token must come from ${VAR} or {file: PATH}, never a literal in the file; use token_sha256 for a literal")
                 } else if let secret = r.secret(n, "\(path).token", allowMissing: false).secret {
                     hash = SHA256Digest.hash(secret.exposedValue.utf8)
                 }
@@ -130,8 +142,10 @@ extension ConfigLoader {
                 for n in names where !routes.contains(n) { r.problem("\(path).routes", rNode, "unknown route \"\(n)\"") }
                 allowed = Set(names)
             }
-            out.append(User(name: name, tokenSHA256: hash, routes: allowed, limits: limits(r.value(p, "limits"), "\(path).limits", r),
-                            admin: r.bool(r.value(p, "admin"), "\(path).admin") ?? false))
+            out.append(
+                User(
+                    name: name, tokenSHA256: hash, routes: allowed, limits: limits(r.value(p, "limits"), "\(path).limits", r),
+                    admin: r.bool(r.value(p, "admin"), "\(path).admin") ?? false))
         }
         return out
     }

@@ -94,9 +94,14 @@ public struct ConfigLoader: Sendable {
     func serverSettings(_ node: Node?, _ r: ConfigReader) -> ServerSettings? {
         let p = r.mapping(node, "server", allowed: ConfigKeys.server)
         let defaultPort = environment["PROXY_PORT"].flatMap(Int.init) ?? 8000
-        var host = "127.0.0.1", port = defaultPort
+        var host = "127.0.0.1"
+        var port = defaultPort
         if let listenNode = r.value(p, "listen"), let listen = r.string(listenNode, "server.listen") {
-            if let hp = ValueParsers.hostPort(listen) { (host, port) = hp } else { r.problem("server.listen", listenNode, "expected host:port, got \"\(listen)\"") }
+            if let hp = ValueParsers.hostPort(listen) {
+                (host, port) = hp
+            } else {
+                r.problem("server.listen", listenNode, "expected host:port, got \"\(listen)\"")
+            }
         }
         var metrics: (host: String, port: Int)? = nil
         // admin_listen is the newer name of metrics_listen (the listener also serves the usage page).
@@ -135,8 +140,12 @@ public struct ConfigLoader: Sendable {
         if let onNode = r.value(p, "on"), let names = r.strings(onNode, "fallback.on") {
             on = []
             for (i, n) in names.enumerated() {
-                if let k = UpstreamFailure.Kind(rawValue: n), all.contains(k) { on.insert(k) } else {
-                    r.problem("fallback.on[\(i)]", onNode, "unknown failure kind \"\(n)\" (expected rate_limited, server_error, timeout, connect_error or context_length)")
+                if let k = UpstreamFailure.Kind(rawValue: n), all.contains(k) {
+                    on.insert(k)
+                } else {
+                    r.problem(
+                        "fallback.on[\(i)]", onNode,
+                        "unknown failure kind \"\(n)\" (expected rate_limited, server_error, timeout, connect_error or context_length)")
                 }
             }
         }

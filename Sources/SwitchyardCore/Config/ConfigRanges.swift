@@ -9,18 +9,18 @@ enum ConfigRanges {
     static let idleTimeout: ClosedRange<Duration> = .milliseconds(100) ... .seconds(3600)
     static let cooldown: ClosedRange<Duration> = .zero ... .seconds(86_400)
 
-    static let maxBodyBytes: ClosedRange<Int> = (1 << 10) ... (1 << 30)
-    static let maxHeaderBytes: ClosedRange<Int> = (1 << 10) ... (1 << 20)
-    static let maxResponseBytes: ClosedRange<Int> = (1 << 10) ... (1 << 30)
+    static let maxBodyBytes: ClosedRange<Int> = (1 << 10)...(1 << 30)
+    static let maxHeaderBytes: ClosedRange<Int> = (1 << 10)...(1 << 20)
+    static let maxResponseBytes: ClosedRange<Int> = (1 << 10)...(1 << 30)
 
-    static let serverConnections: ClosedRange<Int> = 1 ... 1_000_000
-    static let providerConnections: ClosedRange<Int> = 1 ... 100_000
-    static let retriesPerTarget: ClosedRange<Int> = 0 ... 10
-    static let rpm: ClosedRange<Int> = 1 ... 1_000_000_000
-    static let tpm: ClosedRange<Int> = 1 ... 1_000_000_000_000
-    static let concurrent: ClosedRange<Int> = 1 ... 1_000_000
-    static let targetMaxTokens: ClosedRange<Int> = 1 ... 10_000_000
-    static let minInputTokens: ClosedRange<Int> = 0 ... 1_000_000_000
+    static let serverConnections: ClosedRange<Int> = 1...1_000_000
+    static let providerConnections: ClosedRange<Int> = 1...100_000
+    static let retriesPerTarget: ClosedRange<Int> = 0...10
+    static let rpm: ClosedRange<Int> = 1...1_000_000_000
+    static let tpm: ClosedRange<Int> = 1...1_000_000_000_000
+    static let concurrent: ClosedRange<Int> = 1...1_000_000
+    static let targetMaxTokens: ClosedRange<Int> = 1...10_000_000
+    static let minInputTokens: ClosedRange<Int> = 0...1_000_000_000
 
     static let retention: ClosedRange<Duration> = .seconds(3600) ... .seconds(3650 * 86_400)
     static let flushInterval: ClosedRange<Duration> = .milliseconds(50) ... .seconds(60)

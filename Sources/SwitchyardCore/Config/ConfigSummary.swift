@@ -2,7 +2,9 @@
 public enum ConfigSummary {
     public static func render(_ config: GatewayConfig, path: String) -> String {
         var lines = ["\(path): OK (config hash \(config.contentHash.prefix(12)))"]
-        lines.append("listen: \(config.server.host):\(config.server.port)  auth: \(config.auth.rawValue)  pipeline: \(config.pipeline.map(\.rawValue).joined(separator: " → "))")
+        lines.append(
+            "listen: \(config.server.host):\(config.server.port)  auth: \(config.auth.rawValue)  pipeline: \(config.pipeline.map(\.rawValue).joined(separator: " → "))"
+        )
         lines.append("providers (\(config.providers.count)):")
         for p in config.providers {
             let key = p.apiKey != nil ? "key set" : (p.missingKeyVariable.map { "key MISSING (\($0) not set)" } ?? "no key")

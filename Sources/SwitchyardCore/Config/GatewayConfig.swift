@@ -52,8 +52,10 @@ public struct ServerSettings: Sendable, Equatable {
     /// This replica's name in the ledger and metrics (default `hostname:port`).
     public var instance: String = ""
 
-    public init(host: String, port: Int, maxBodyBytes: Int, maxHeaderBytes: Int, readTimeout: Duration, maxConnections: Int,
-                metricsListen: (host: String, port: Int)?, shutdownGrace: Duration, modelsShowTargets: Bool = false, instance: String = "") {
+    public init(
+        host: String, port: Int, maxBodyBytes: Int, maxHeaderBytes: Int, readTimeout: Duration, maxConnections: Int,
+        metricsListen: (host: String, port: Int)?, shutdownGrace: Duration, modelsShowTargets: Bool = false, instance: String = ""
+    ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes

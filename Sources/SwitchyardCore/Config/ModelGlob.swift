@@ -47,14 +47,22 @@ public struct ModelGlob: Sendable, CustomStringConvertible {
 
     /// General matcher for patterns with `?` (rare): iterative with backtracking to the last `*`.
     private static func wildcard(_ p: [UInt8], _ t: [UInt8]) -> Bool {
-        var pi = 0, ti = 0, star = -1, mark = 0
+        var pi = 0
+        var ti = 0
+        var star = -1
+        var mark = 0
         while ti < t.count {
             if pi < p.count && (p[pi] == UInt8(ascii: "?") || p[pi] == t[ti]) {
-                pi += 1; ti += 1
+                pi += 1
+                ti += 1
             } else if pi < p.count && p[pi] == UInt8(ascii: "*") {
-                star = pi; mark = ti; pi += 1
+                star = pi
+                mark = ti
+                pi += 1
             } else if star >= 0 {
-                pi = star + 1; mark += 1; ti = mark
+                pi = star + 1
+                mark += 1
+                ti = mark
             } else {
                 return false
             }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Parsers for the config's scalar formats: durations (`250ms`, `5s`, `2m`, `1h`, `90d`), sizes
 /// (`32MiB`, `64KiB`, `1GB`, plain bytes) and `host:port` addresses. Numbers come back as
 /// `Double`s (finite, never negative) so that the caller range-checks them before any integer
@@ -35,9 +37,12 @@ enum ValueParsers {
     static func plainNumber(_ text: String) -> Double? {
         let bytes = Array(text.utf8)
         guard let first = bytes.first, first != UInt8(ascii: "+"), first != UInt8(ascii: "-"),
-              bytes.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E")
-                  || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") }),
-              let value = Double(text), value.isFinite, value >= 0 else { return nil }
+            bytes.allSatisfy({
+                ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E")
+                    || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-")
+            }),
+            let value = Double(text), value.isFinite, value >= 0
+        else { return nil }
         return value
     }
 
@@ -51,5 +56,3 @@ enum ValueParsers {
         return (host, port)
     }
 }
-
-import Foundation

@@ -2,7 +2,9 @@
 /// Anthropic paths and `/openai/v1/…` of the OpenAI ones, for clients that want a base URL per
 /// protocol.
 public enum InboundEndpoint: Equatable, Sendable {
-    case messages, countTokens, chatCompletions, models, model(String), health, hello, metrics, usage, usageBudget, ui
+    case messages, countTokens, chatCompletions, models
+    case model(String)
+    case health, hello, metrics, usage, usageBudget, ui
 
     public init?(path: String) {
         var p = Substring(path)

@@ -5,8 +5,9 @@ import Prometheus
 extension Metrics {
     public func spend(user: String, route: String, microUSD: Int64) {
         guard microUSD > 0 else { return }
-        registry.makeValueHistogramLessCounter(name: "switchyard_spend_usd_total", labels: [("user", user), ("route", route)],
-                                               help: "Spend in USD by user and route", amount: Double(microUSD) / 1_000_000)
+        registry.makeValueHistogramLessCounter(
+            name: "switchyard_spend_usd_total", labels: [("user", user), ("route", route)],
+            help: "Spend in USD by user and route", amount: Double(microUSD) / 1_000_000)
     }
 
     public func budgetUsed(user: String, ratio: Double) {
@@ -24,8 +25,10 @@ extension Metrics {
     }
 
     public func unpricedRequest(target: String) {
-        registry.makeCounter(name: "switchyard_unpriced_requests_total", labels: [("target", target)],
-                             help: "Requests whose cost is unknown (no price, no upstream cost)").increment()
+        registry.makeCounter(
+            name: "switchyard_unpriced_requests_total", labels: [("target", target)],
+            help: "Requests whose cost is unknown (no price, no upstream cost)"
+        ).increment()
     }
 }
 

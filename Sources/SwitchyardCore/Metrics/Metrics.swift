@@ -35,40 +35,58 @@ public final class Metrics: Sendable {
     }
 
     /// One finished request. Token counts below zero count as zero (a counter cannot go down).
-    public func request(route: String, target: String, status: Int, user: String, durationNanos: UInt64, ttfbNanos: UInt64?,
-                        inputTokens: Int?, outputTokens: Int?, endpoint: String = "messages") {
-        registry.makeCounter(name: "switchyard_requests_total",
-                             labels: [("route", route), ("target", target), ("status", String(status)), ("endpoint", endpoint)],
-                             help: "Requests by route, final target, status and endpoint (messages, chat_completions)").increment()
-        registry.makeDurationHistogram(name: "switchyard_request_duration_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
-                                       help: "Time from request to the end of the reply").recordNanoseconds(Int64(clamping: durationNanos))
+    public func request(
+        route: String, target: String, status: Int, user: String, durationNanos: UInt64, ttfbNanos: UInt64?,
+        inputTokens: Int?, outputTokens: Int?, endpoint: String = "messages"
+    ) {
+        registry.makeCounter(
+            name: "switchyard_requests_total",
+            labels: [("route", route), ("target", target), ("status", String(status)), ("endpoint", endpoint)],
+            help: "Requests by route, final target, status and endpoint (messages, chat_completions)"
+        ).increment()
+        registry.makeDurationHistogram(
+            name: "switchyard_request_duration_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
+            help: "Time from request to the end of the reply"
+        ).recordNanoseconds(Int64(clamping: durationNanos))
         if let ttfbNanos {
-            registry.makeDurationHistogram(name: "switchyard_time_to_first_byte_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
-                                           help: "Time from request to the first byte sent to the client").recordNanoseconds(Int64(clamping: ttfbNanos))
+            registry.makeDurationHistogram(
+                name: "switchyard_time_to_first_byte_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
+                help: "Time from request to the first byte sent to the client"
+            ).recordNanoseconds(Int64(clamping: ttfbNanos))
         }
         if let inputTokens {
-            registry.makeCounter(name: "switchyard_tokens_total", labels: [("user", user), ("route", route), ("direction", "input")],
-                                 help: "Tokens by user, route and direction").increment(by: Int64(max(inputTokens, 0)))
+            registry.makeCounter(
+                name: "switchyard_tokens_total", labels: [("user", user), ("route", route), ("direction", "input")],
+                help: "Tokens by user, route and direction"
+            ).increment(by: Int64(max(inputTokens, 0)))
         }
         if let outputTokens {
-            registry.makeCounter(name: "switchyard_tokens_total", labels: [("user", user), ("route", route), ("direction", "output")],
-                                 help: "Tokens by user, route and direction").increment(by: Int64(max(outputTokens, 0)))
+            registry.makeCounter(
+                name: "switchyard_tokens_total", labels: [("user", user), ("route", route), ("direction", "output")],
+                help: "Tokens by user, route and direction"
+            ).increment(by: Int64(max(outputTokens, 0)))
         }
     }
 
     public func upstreamWait(target: String, nanos: UInt64) {
-        registry.makeDurationHistogram(name: "switchyard_upstream_duration_seconds", labels: [("target", target)], buckets: Self.latencyBuckets,
-                                       help: "Time spent waiting on the upstream").recordNanoseconds(Int64(clamping: nanos))
+        registry.makeDurationHistogram(
+            name: "switchyard_upstream_duration_seconds", labels: [("target", target)], buckets: Self.latencyBuckets,
+            help: "Time spent waiting on the upstream"
+        ).recordNanoseconds(Int64(clamping: nanos))
     }
 
     public func limiterRejection(user: String, route: String, limit: String) {
-        registry.makeCounter(name: "switchyard_limiter_rejections_total", labels: [("user", user), ("route", route), ("limit", limit)],
-                             help: "Requests refused by the limiter").increment()
+        registry.makeCounter(
+            name: "switchyard_limiter_rejections_total", labels: [("user", user), ("route", route), ("limit", limit)],
+            help: "Requests refused by the limiter"
+        ).increment()
     }
 
     public func fallbackAttempt(route: String, target: String, reason: String) {
-        registry.makeCounter(name: "switchyard_fallback_attempts_total", labels: [("route", route), ("target", target), ("reason", reason)],
-                             help: "Upstream attempts that failed over to a retry or the next target").increment()
+        registry.makeCounter(
+            name: "switchyard_fallback_attempts_total", labels: [("route", route), ("target", target), ("reason", reason)],
+            help: "Upstream attempts that failed over to a retry or the next target"
+        ).increment()
     }
 
     /// Reads how many targets are cooling down when metrics are scraped (set at start).

@@ -31,8 +31,10 @@ public struct Call: Sendable {
     /// Set by the translator for the transport: what to send upstream.
     public var upstream: UpstreamRequest?
 
-    public init(endpoint: Endpoint, decoded: Result<InboundRequest, GatewayError>, route: Route?, bodyBytes: Int,
-                estimatedInputTokens: Int, credential: Secret?, anthropicBeta: String? = nil, anthropicVersion: String? = nil) {
+    public init(
+        endpoint: Endpoint, decoded: Result<InboundRequest, GatewayError>, route: Route?, bodyBytes: Int,
+        estimatedInputTokens: Int, credential: Secret?, anthropicBeta: String? = nil, anthropicVersion: String? = nil
+    ) {
         self.endpoint = endpoint
         self.decoded = decoded
         self.route = route

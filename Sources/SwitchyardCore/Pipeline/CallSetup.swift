@@ -5,9 +5,11 @@ import SwitchyardWire
 /// both build calls here, so tests run the same setup the gateway does.
 public enum CallSetup {
     /// A call for a request body that was read in full.
-    public static func call(body: UnsafeRawBufferPointer, endpoint: Call.Endpoint, credential: Secret?, authOutcome: Authenticator.Outcome?,
-                            router: RouteMatcher, authenticator: Authenticator,
-                            anthropicBeta: String? = nil, anthropicVersion: String? = nil) -> Call {
+    public static func call(
+        body: UnsafeRawBufferPointer, endpoint: Call.Endpoint, credential: Secret?, authOutcome: Authenticator.Outcome?,
+        router: RouteMatcher, authenticator: Authenticator,
+        anthropicBeta: String? = nil, anthropicVersion: String? = nil
+    ) -> Call {
         var decoded = decode(body: body, endpoint: endpoint)
         var estimate = 0
         var route: Route? = nil
@@ -21,8 +23,9 @@ public enum CallSetup {
             estimate = parsed.estimatedInputTokens(bodyBytes: body.count)
             route = router.route(model: parsed.model, thinking: parsed.thinkingEnabled, estimatedInputTokens: estimate)
         }
-        var call = Call(endpoint: endpoint, decoded: decoded, route: route, bodyBytes: body.count, estimatedInputTokens: estimate,
-                        credential: credential, anthropicBeta: anthropicBeta, anthropicVersion: anthropicVersion)
+        var call = Call(
+            endpoint: endpoint, decoded: decoded, route: route, bodyBytes: body.count, estimatedInputTokens: estimate,
+            credential: credential, anthropicBeta: anthropicBeta, anthropicVersion: anthropicVersion)
         call.authOutcome = authOutcome
         return call
     }
@@ -43,8 +46,9 @@ public enum CallSetup {
     /// A call refused by authentication from its headers alone: its body is never read or
     /// parsed, so an unauthenticated client costs a header check and a log line.
     public static func unauthenticated(endpoint: Call.Endpoint, message: String) -> Call {
-        var call = Call(endpoint: endpoint, decoded: .failure(.unauthenticated(message)), route: nil, bodyBytes: 0,
-                        estimatedInputTokens: 0, credential: nil)
+        var call = Call(
+            endpoint: endpoint, decoded: .failure(.unauthenticated(message)), route: nil, bodyBytes: 0,
+            estimatedInputTokens: 0, credential: nil)
         call.authOutcome = .rejected(message)
         return call
     }

@@ -1,3 +1,4 @@
+import Dispatch
 import NIOConcurrencyHelpers
 import SwitchyardWire
 
@@ -25,13 +26,34 @@ public final class CallStats: @unchecked Sendable {
         self.startNanos = startNanos
     }
 
-    public var user: String? { get { lock.withLock { _user } } set { lock.withLock { _user = newValue } } }
-    public var route: String? { get { lock.withLock { _route } } set { lock.withLock { _route = newValue } } }
-    public var requestedModel: String? { get { lock.withLock { _requestedModel } } set { lock.withLock { _requestedModel = newValue } } }
-    public var target: String? { get { lock.withLock { _target } } set { lock.withLock { _target = newValue } } }
-    public var usage: Usage? { get { lock.withLock { _usage } } set { lock.withLock { _usage = newValue } } }
-    public var errorType: String? { get { lock.withLock { _errorType } } set { lock.withLock { _errorType = newValue } } }
-    public var stream: Bool { get { lock.withLock { _stream } } set { lock.withLock { _stream = newValue } } }
+    public var user: String? {
+        get { lock.withLock { _user } }
+        set { lock.withLock { _user = newValue } }
+    }
+    public var route: String? {
+        get { lock.withLock { _route } }
+        set { lock.withLock { _route = newValue } }
+    }
+    public var requestedModel: String? {
+        get { lock.withLock { _requestedModel } }
+        set { lock.withLock { _requestedModel = newValue } }
+    }
+    public var target: String? {
+        get { lock.withLock { _target } }
+        set { lock.withLock { _target = newValue } }
+    }
+    public var usage: Usage? {
+        get { lock.withLock { _usage } }
+        set { lock.withLock { _usage = newValue } }
+    }
+    public var errorType: String? {
+        get { lock.withLock { _errorType } }
+        set { lock.withLock { _errorType = newValue } }
+    }
+    public var stream: Bool {
+        get { lock.withLock { _stream } }
+        set { lock.withLock { _stream = newValue } }
+    }
     /// The request's cost, computed once when the reply ended (the limiter settles budgets with
     /// it, the access log records it), whichever asks first.
     public func cost(_ book: CostBook) -> (micro: Int64?, source: String?) {
@@ -62,5 +84,3 @@ public enum MonotonicClock {
         DispatchTime.now().uptimeNanoseconds
     }
 }
-
-import Dispatch

@@ -1,5 +1,5 @@
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 import SwitchyardWire
 
 /// An answer travelling back up the pipeline: status, headers and a body that is either complete

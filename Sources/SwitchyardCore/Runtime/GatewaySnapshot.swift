@@ -33,8 +33,10 @@ public final class GatewaySnapshot: Sendable {
         for name in config.pipeline {
             switch name {
             case .logger:
-                stages.append(AccessLogStage(sink: accessLog, format: config.logging.format, verbose: config.logging.verbose, metrics: state.metrics, secrets: secrets,
-                                             costs: costs, accounting: state.accounting))
+                stages.append(
+                    AccessLogStage(
+                        sink: accessLog, format: config.logging.format, verbose: config.logging.verbose, metrics: state.metrics, secrets: secrets,
+                        costs: costs, accounting: state.accounting))
             case .auth: stages.append(AuthStage(authenticator: authenticator))
             case .limiter: stages.append(LimiterStage(config: config, state: state.limiter, costs: costs, accounting: state.accounting))
             case .mapper: stages.append(MapperStage(providers: config.providers, policy: config.fallback, cooldowns: state.cooldowns, metrics: state.metrics))

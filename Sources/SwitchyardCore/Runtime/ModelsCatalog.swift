@@ -48,8 +48,9 @@ struct ModelsCatalog: Sendable {
             let owners = routesByID[id] ?? []
             var name = known?.displayName ?? id
             if showTargets, let target = owners.first?.targets.first { name += " → \(target.provider)/\(target.model)" }
-            return Entry(id: id, displayName: name, createdAt: known?.createdAt ?? AnthropicModelCatalog.undated,
-                         routes: Set(owners.map(\.name)))
+            return Entry(
+                id: id, displayName: name, createdAt: known?.createdAt ?? AnthropicModelCatalog.undated,
+                routes: Set(owners.map(\.name)))
         }
         anthropicBody = Self.anthropicPage(entries, limit: 20, afterID: nil, beforeID: nil)
         openAIBody = Self.openAIList(entries)
@@ -67,16 +68,19 @@ struct ModelsCatalog: Sendable {
         if let afterID, let i = models.firstIndex(where: { $0.id == afterID }) { models = Array(models[(i + 1)...]) }
         if let beforeID, let i = models.firstIndex(where: { $0.id == beforeID }) { models = Array(models[..<i]) }
         let page = beforeID != nil && afterID == nil ? Array(models.suffix(limit)) : Array(models.prefix(limit))
-        return JSONWriter.encode(.object([
-            "data": .array(page.map(anthropicModel)), "has_more": .bool(page.count < models.count),
-            "first_id": page.first.map { .string($0.id) } ?? .null, "last_id": page.last.map { .string($0.id) } ?? .null,
-        ]))
+        return JSONWriter.encode(
+            .object([
+                "data": .array(page.map(anthropicModel)), "has_more": .bool(page.count < models.count),
+                "first_id": page.first.map { .string($0.id) } ?? .null, "last_id": page.last.map { .string($0.id) } ?? .null,
+            ]))
     }
 
     /// One model in the Anthropic shape (`GET /v1/models/{id}` answers with it alone).
     static func anthropicModel(_ entry: Entry) -> JSONValue {
-        .object(["type": .string("model"), "id": .string(entry.id), "display_name": .string(entry.displayName),
-                 "created_at": .string(entry.createdAt)])
+        .object([
+            "type": .string("model"), "id": .string(entry.id), "display_name": .string(entry.displayName),
+            "created_at": .string(entry.createdAt),
+        ])
     }
 
     static func openAIList(_ all: [Entry]) -> [UInt8] {

@@ -8,8 +8,10 @@ public enum ModelsEndpoint {
     public enum Shape: Sendable { case anthropic, openAI }
 
     /// The list, or the error to answer with.
-    public static func list(_ snapshot: GatewaySnapshot, credential: Secret?, shape: Shape,
-                            limit: String?, afterID: String?, beforeID: String?) -> Result<[UInt8], GatewayError> {
+    public static func list(
+        _ snapshot: GatewaySnapshot, credential: Secret?, shape: Shape,
+        limit: String?, afterID: String?, beforeID: String?
+    ) -> Result<[UInt8], GatewayError> {
         let allowed: Set<String>?
         switch caller(snapshot, credential) {
         case .failure(let error): return .failure(error)

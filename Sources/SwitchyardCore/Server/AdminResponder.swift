@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 import SwitchyardWire
@@ -22,14 +23,17 @@ struct AdminResponder: HTTPResponder {
     /// The usage page, or 401 with a Basic challenge.
     static func page(_ headers: HTTPFields, snapshot: GatewaySnapshot, loopback: Bool) async -> Response {
         if !loopback && !isAdmin(headers, snapshot) {
-            return Response(status: .unauthorized, headers: [.contentType: "text/plain", .wwwAuthenticate: "Basic realm=\"switchyard\""],
-                            body: .init(byteBuffer: ByteBuffer(string: "the usage page needs an admin token (Basic, the token as password, or Bearer)\n")))
+            return Response(
+                status: .unauthorized, headers: [.contentType: "text/plain", .wwwAuthenticate: "Basic realm=\"switchyard\""],
+                body: .init(byteBuffer: ByteBuffer(string: "the usage page needs an admin token (Basic, the token as password, or Bearer)\n")))
         }
         let html = UsagePage.render(await UsagePageSource.data(snapshot))
-        return Response(status: .ok, headers: [
-            .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-            .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-        ], body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+            ], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     static func isAdmin(_ headers: HTTPFields, _ snapshot: GatewaySnapshot) -> Bool {
@@ -53,5 +57,3 @@ enum Base64 {
         return String(decoding: data, as: UTF8.self)
     }
 }
-
-import Foundation

@@ -1,5 +1,5 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -145,7 +145,12 @@ final class ConnectionRegistry: Sendable {
     func closed(_ id: ObjectIdentifier, remove: Bool = false) {
         let listener = entries.withLockedValue { table -> (@Sendable () -> Void)? in
             let l = table[id]?.listener
-            if remove { table[id] = nil } else { table[id]?.closed = true; table[id]?.listener = nil }
+            if remove {
+                table[id] = nil
+            } else {
+                table[id]?.closed = true
+                table[id]?.listener = nil
+            }
             return l
         }
         listener?()

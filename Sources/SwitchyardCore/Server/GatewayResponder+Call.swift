@@ -1,12 +1,14 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NIOCore
 import SwitchyardWire
 
 /// Messages, count_tokens and chat completions: body, decode, route, pipeline, response.
 extension GatewayResponder {
-    func handleCall(_ request: Request, endpoint callEndpoint: Call.Endpoint, snapshot: GatewaySnapshot, requestID: String, headers: HTTPFields,
-                    slot: AdmissionSlot, connection: ObjectIdentifier) async throws -> Response {
+    func handleCall(
+        _ request: Request, endpoint callEndpoint: Call.Endpoint, snapshot: GatewaySnapshot, requestID: String, headers: HTTPFields,
+        slot: AdmissionSlot, connection: ObjectIdentifier
+    ) async throws -> Response {
         let inbound = callEndpoint.inboundProtocol
         let credential = Self.credential(request.headers)
         let authOutcome = snapshot.authenticator.authenticate(credential)
@@ -35,9 +37,10 @@ extension GatewayResponder {
                 return Self.errorResponse(.requestTooLarge(limit: limit), requestID: requestID, headers: headers, close: true, inbound: inbound)
             }
             call = body.withUnsafeReadableBytes { raw in
-                CallSetup.call(body: raw, endpoint: callEndpoint, credential: credential, authOutcome: authOutcome,
-                               router: snapshot.router, authenticator: snapshot.authenticator,
-                               anthropicBeta: request.headers[.anthropicBeta], anthropicVersion: request.headers[.anthropicVersion])
+                CallSetup.call(
+                    body: raw, endpoint: callEndpoint, credential: credential, authOutcome: authOutcome,
+                    router: snapshot.router, authenticator: snapshot.authenticator,
+                    anthropicBeta: request.headers[.anthropicBeta], anthropicVersion: request.headers[.anthropicVersion])
             }
             if body.readableBytes >= MemoryTrimmer.largeBodyBytes { snapshot.state.memoryTrimmer.largeBodyReleased() }
         }
@@ -48,7 +51,11 @@ extension GatewayResponder {
         do {
             let work = Task { try await snapshot.pipeline.handle(call, context: context) }
             watch.onClose { work.cancel() }
-            reply = try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
+            reply = try await withTaskCancellationHandler {
+                try await work.value
+            } onCancel: {
+                work.cancel()
+            }
         } catch {
             watch.finish()
             slot.release()
@@ -56,7 +63,8 @@ extension GatewayResponder {
             case let error as GatewayError:
                 return Self.errorResponse(error, requestID: requestID, headers: headers, close: bodyUnread, inbound: inbound)
             case is CancellationError:
-                return Self.errorResponse(.invalidRequest("the client closed the connection"), requestID: requestID, headers: headers, close: true, inbound: inbound)
+                return Self.errorResponse(
+                    .invalidRequest("the client closed the connection"), requestID: requestID, headers: headers, close: true, inbound: inbound)
             default:
                 logger.error("unexpected error", metadata: ["request_id": .string(requestID), "error": .string(String(describing: type(of: error)))])
                 return Self.errorResponse(.internalError("internal gateway error"), requestID: requestID, headers: headers, inbound: inbound)
@@ -81,20 +89,22 @@ extension GatewayResponder {
             return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         case .stream(let stream):
             watch.onClose { stream.finish(.abandoned) }
-            return Response(status: status, headers: fields, body: .init { writer in
-                var outcome = StreamOutcome.abandoned
-                do {
-                    while let chunk = try await stream.next() {
-                        try await writer.write(chunk)
-                        stats.markFirstByte()
-                    }
-                    if !watch.clientClosed { outcome = .completed }
-                } catch {}
-                stream.finish(outcome)
-                watch.finish()
-                slot.release()
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: status, headers: fields,
+                body: .init { writer in
+                    var outcome = StreamOutcome.abandoned
+                    do {
+                        while let chunk = try await stream.next() {
+                            try await writer.write(chunk)
+                            stats.markFirstByte()
+                        }
+                        if !watch.clientClosed { outcome = .completed }
+                    } catch {}
+                    stream.finish(outcome)
+                    watch.finish()
+                    slot.release()
+                    try await writer.finish(nil)
+                })
         }
     }
 
@@ -104,8 +114,10 @@ extension GatewayResponder {
         return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    static func errorResponse(_ error: GatewayError, requestID: String, headers: HTTPFields, close: Bool = false,
-                              inbound: InboundProtocol = .anthropic) -> Response {
+    static func errorResponse(
+        _ error: GatewayError, requestID: String, headers: HTTPFields, close: Bool = false,
+        inbound: InboundProtocol = .anthropic
+    ) -> Response {
         let r = inbound.render(error, requestID: requestID)
         var fields = headers
         for (name, value) in r.headers {
@@ -115,4 +127,3 @@ extension GatewayResponder {
         return json(r.status, r.body, headers: fields)
     }
 }
-

@@ -1,5 +1,5 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 import NIOCore
 import SwitchyardWire
@@ -30,8 +30,9 @@ public struct GatewayResponder: HTTPResponder {
         common[.switchyardConfig] = snapshot.configTag
         let method = request.method
         guard let endpoint = InboundEndpoint(path: request.uri.path) else {
-            return Self.errorResponse(.notFound("not found: this gateway serves POST /v1/messages, /v1/messages/count_tokens, /v1/chat/completions, GET /v1/models and /health"),
-                                      requestID: requestID, headers: common)
+            return Self.errorResponse(
+                .notFound("not found: this gateway serves POST /v1/messages, /v1/messages/count_tokens, /v1/chat/completions, GET /v1/models and /health"),
+                requestID: requestID, headers: common)
         }
         switch (endpoint, method) {
         case (.health, .get), (.health, .head):
@@ -41,9 +42,10 @@ public struct GatewayResponder: HTTPResponder {
         case (.models, .get):
             let anthropic = request.headers[.anthropicVersion] != nil || request.headers[.xAPIKey] != nil
             let query = request.uri.queryParameters
-            let answer = ModelsEndpoint.list(snapshot, credential: Self.credential(request.headers), shape: anthropic ? .anthropic : .openAI,
-                                             limit: query["limit"].map(String.init), afterID: query["after_id"].map(String.init),
-                                             beforeID: query["before_id"].map(String.init))
+            let answer = ModelsEndpoint.list(
+                snapshot, credential: Self.credential(request.headers), shape: anthropic ? .anthropic : .openAI,
+                limit: query["limit"].map(String.init), afterID: query["after_id"].map(String.init),
+                beforeID: query["before_id"].map(String.init))
             return Self.answer(answer, requestID: requestID, headers: common)
         case (.model(let id), .get):
             return Self.answer(ModelsEndpoint.model(snapshot, credential: Self.credential(request.headers), id: id), requestID: requestID, headers: common)
@@ -51,8 +53,9 @@ public struct GatewayResponder: HTTPResponder {
             return MetricsResponder.response(snapshot.state.metrics)
         case (.usage, .get):
             let parameters = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { a, _ in a })
-            return Self.answer(await UsageAPI.usage(snapshot, credential: Self.credential(request.headers), parameters: parameters),
-                               requestID: requestID, headers: common)
+            return Self.answer(
+                await UsageAPI.usage(snapshot, credential: Self.credential(request.headers), parameters: parameters),
+                requestID: requestID, headers: common)
         case (.usageBudget, .get):
             return Self.answer(await UsageAPI.budget(snapshot, credential: Self.credential(request.headers)), requestID: requestID, headers: common)
         case (.ui, .get) where snapshot.config.server.adminListen == nil:
@@ -62,20 +65,23 @@ public struct GatewayResponder: HTTPResponder {
         case (.messages, .post), (.countTokens, .post), (.chatCompletions, .post):
             let callEndpoint = endpoint.callEndpoint ?? .messages
             guard admission.admits() else {
-                return Self.errorResponse(.overloaded("the gateway is at its limit of \(admission.limit) open connections (server.max_connections); retry shortly"),
-                                          requestID: requestID, headers: common, close: true, inbound: callEndpoint.inboundProtocol)
+                return Self.errorResponse(
+                    .overloaded("the gateway is at its limit of \(admission.limit) open connections (server.max_connections); retry shortly"),
+                    requestID: requestID, headers: common, close: true, inbound: callEndpoint.inboundProtocol)
             }
             let slot = admission.slot()
             do {
-                return try await handleCall(request, endpoint: callEndpoint, snapshot: snapshot, requestID: requestID, headers: common, slot: slot,
-                                            connection: context.connection)
+                return try await handleCall(
+                    request, endpoint: callEndpoint, snapshot: snapshot, requestID: requestID, headers: common, slot: slot,
+                    connection: context.connection)
             } catch {
                 slot.release()
                 throw error
             }
         default:
-            return Self.errorResponse(.methodNotAllowed("method \(method.rawValue) is not allowed on this endpoint"),
-                                      requestID: requestID, headers: common, inbound: endpoint.callEndpoint?.inboundProtocol ?? .anthropic)
+            return Self.errorResponse(
+                .methodNotAllowed("method \(method.rawValue) is not allowed on this endpoint"),
+                requestID: requestID, headers: common, inbound: endpoint.callEndpoint?.inboundProtocol ?? .anthropic)
         }
     }
 

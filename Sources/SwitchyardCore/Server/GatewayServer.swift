@@ -48,7 +48,8 @@ public struct GatewayServer {
         warnAboutMissingKeys(config, logger: logger)
         for warning in ConfigWarnings.all(config) { logger.warning("\(warning)") }
         if config.auth == .open && !["127.0.0.1", "localhost", "::1"].contains(config.server.host) && !config.server.host.hasPrefix("127.") {
-            logger.warning("auth.mode is open on a non-loopback address: anyone who can reach \(config.server.host):\(config.server.port) can use your upstream keys")
+            logger.warning(
+                "auth.mode is open on a non-loopback address: anyone who can reach \(config.server.host):\(config.server.port) can use your upstream keys")
         }
         let accessLog = try AccessLogSink(destination: config.logging.accessLog)
         let instance = config.server.instance.isEmpty ? "\(ProcessInfo.processInfo.hostName):\(config.server.port)" : config.server.instance
@@ -70,8 +71,9 @@ public struct GatewayServer {
             idleTimeout: readTimeout,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: server.maxHeaderBytes, maxHeaderListSize: server.maxHeaderBytes, maxHeaderFieldCount: 200))
         let app = Application(
-            responder: GatewayResponder(holder: holder, logger: logger,
-                                        admission: AdmissionGate(limit: server.maxConnections, connections: state.connections, metrics: metrics)),
+            responder: GatewayResponder(
+                holder: holder, logger: logger,
+                admission: AdmissionGate(limit: server.maxConnections, connections: state.connections, metrics: metrics)),
             server: .http1(configuration: http1),
             configuration: .init(address: .hostname(server.host, port: server.port), serverName: nil),
             onServerRunning: { channel in
@@ -90,9 +92,11 @@ public struct GatewayServer {
             services.append(.init(service: LedgerService(ledger: ledger, store: accounting.store, settings: config.state, logger: logger)))
         }
         if let admin = server.adminListen {
-            services.append(.init(service: Application(
-                responder: AdminResponder(holder: holder, loopback: GatewayResponder.isLoopback(admin.host)),
-                configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: nil), logger: logger)))
+            services.append(
+                .init(
+                    service: Application(
+                        responder: AdminResponder(holder: holder, loopback: GatewayResponder.isLoopback(admin.host)),
+                        configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: nil), logger: logger)))
         }
         // Before the server, so it keeps ticking while the server drains.
         services.append(.init(service: StreamTicker(streams: state.streams)))
@@ -108,7 +112,9 @@ public struct GatewayServer {
     /// The config with `--listen` applied, when given.
     static func withListenOverride(_ config: GatewayConfig, _ listen: String?) throws -> GatewayConfig {
         guard let listen else { return config }
-        guard let hp = ValueParsers.hostPort(listen) else { throw ConfigError(problems: [ConfigProblem(path: "--listen", line: nil, message: "expected host:port")]) }
+        guard let hp = ValueParsers.hostPort(listen) else {
+            throw ConfigError(problems: [ConfigProblem(path: "--listen", line: nil, message: "expected host:port")])
+        }
         var copy = config
         (copy.server.host, copy.server.port) = hp
         return copy
@@ -117,7 +123,8 @@ public struct GatewayServer {
     /// Opens the ledger's store (creating and migrating it). A store that cannot be opened is
     /// logged; the gateway serves anyway and the writer keeps retrying.
     static func startLedger(_ accounting: Accounting, config: GatewayConfig, logger: Logger) async {
-        let budgeted = config.users.contains { $0.limits?.budget != nil } || config.defaultUserLimits?.budget != nil
+        let budgeted =
+            config.users.contains { $0.limits?.budget != nil } || config.defaultUserLimits?.budget != nil
             || config.routes.contains { $0.limits?.budget != nil }
         switch config.state.backend {
         case .off:
@@ -153,7 +160,9 @@ public struct GatewayServer {
                 let variable = target.missingKeyVariable ?? provider.missingKeyVariable
                 let what = variable.map { "environment variable \($0) is not set" } ?? "no api_key is configured"
                 if warned.insert(variable ?? provider.name).inserted {
-                    logger.warning("upstream key missing for provider \(provider.name): \(what); requests routed there get an error naming it until the gateway is restarted with it set")
+                    logger.warning(
+                        "upstream key missing for provider \(provider.name): \(what); requests routed there get an error naming it until the gateway is restarted with it set"
+                    )
                 }
             }
         }

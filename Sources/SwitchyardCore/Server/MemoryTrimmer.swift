@@ -23,14 +23,14 @@ public final class MemoryTrimmer: Sendable {
         DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + .seconds(1)) { [self] in
             scheduled.withLockedValue { $0 = false }
             #if os(Linux)
-            _ = glibcMallocTrim(0)
+                _ = glibcMallocTrim(0)
             #endif
         }
     }
 }
 
 #if os(Linux)
-/// glibc's `malloc_trim` (not exported by the Glibc module).
-@_silgen_name("malloc_trim")
-private func glibcMallocTrim(_ pad: Int) -> Int32
+    /// glibc's `malloc_trim` (not exported by the Glibc module).
+    @_silgen_name("malloc_trim")
+    private func glibcMallocTrim(_ pad: Int) -> Int32
 #endif

@@ -30,8 +30,10 @@ public final class ConfigReloader: Sendable {
     let notifier: SystemdNotifier
     let logger: Logger
 
-    public init(source: ConfigSource, loader: ConfigLoader, holder: SnapshotHolder, state: GatewayState,
-                accessLog: AccessLogSink, notifier: SystemdNotifier, logger: Logger) {
+    public init(
+        source: ConfigSource, loader: ConfigLoader, holder: SnapshotHolder, state: GatewayState,
+        accessLog: AccessLogSink, notifier: SystemdNotifier, logger: Logger
+    ) {
         self.source = source
         self.loader = loader
         self.holder = holder
@@ -41,7 +43,11 @@ public final class ConfigReloader: Sendable {
         self.logger = logger
     }
 
-    public enum Result: Equatable { case unchanged, reloaded(Int), failed }
+    public enum Result: Equatable {
+        case unchanged
+        case reloaded(Int)
+        case failed
+    }
 
     @discardableResult
     public func reload() -> Result {
@@ -78,10 +84,12 @@ public final class ConfigReloader: Sendable {
         state.cooldowns.retain(only: Set(config.routes.flatMap { $0.targets.map(\.label) }))
         state.metrics.reloads(success: true)
         state.metrics.generation(snapshot.generation)
-        logger.info("config reloaded", metadata: [
-            "generation": .stringConvertible(snapshot.generation), "config_hash": .string(snapshot.configTag),
-            "routes": .stringConvertible(config.routes.count), "users": .stringConvertible(config.users.count),
-        ])
+        logger.info(
+            "config reloaded",
+            metadata: [
+                "generation": .stringConvertible(snapshot.generation), "config_hash": .string(snapshot.configTag),
+                "routes": .stringConvertible(config.routes.count), "users": .stringConvertible(config.users.count),
+            ])
         return .reloaded(snapshot.generation)
     }
 }

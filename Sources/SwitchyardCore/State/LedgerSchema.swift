@@ -17,7 +17,8 @@ enum SQLDialect: Sendable {
 
     /// `YYYY-MM-DD` (UTC) of the `ts_ms` column.
     var dayOfTimestamp: String {
-        self == .sqlite ? "strftime('%Y-%m-%d', ts_ms / 1000, 'unixepoch')"
+        self == .sqlite
+            ? "strftime('%Y-%m-%d', ts_ms / 1000, 'unixepoch')"
             : "to_char(to_timestamp(ts_ms / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
     }
 
@@ -30,7 +31,12 @@ enum SQLDialect: Sendable {
         var out = ""
         var n = 0
         for c in sql {
-            if c == "?" { n += 1; out += "$\(n)" } else { out.append(c) }
+            if c == "?" {
+                n += 1
+                out += "$\(n)"
+            } else {
+                out.append(c)
+            }
         }
         return out
     }
@@ -40,25 +46,28 @@ enum SQLDialect: Sendable {
 /// few differences filled in). Migrations are numbered and run once each, in order, at start.
 enum LedgerSchema {
     static let migrations: [(version: Int, statements: [String])] = [
-        (1, [
-            """
-            CREATE TABLE usage_records (
-                request_id TEXT PRIMARY KEY, ts_ms BIGINT NOT NULL, instance TEXT NOT NULL, user_name TEXT, route TEXT, endpoint TEXT NOT NULL,
-                model TEXT, target TEXT, attempts TEXT NOT NULL, stream INTEGER NOT NULL, status INTEGER NOT NULL, error_type TEXT,
-                input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cache_read_tokens BIGINT NOT NULL, cache_write_tokens BIGINT NOT NULL,
-                estimated INTEGER NOT NULL, cost_micro_usd BIGINT, cost_source TEXT, latency_ms DOUBLE PRECISION NOT NULL, ttfb_ms DOUBLE PRECISION)
-            """,
-            "CREATE INDEX usage_records_ts ON usage_records (ts_ms)",
-            "CREATE INDEX usage_records_user_ts ON usage_records (user_name, ts_ms)",
-            "CREATE INDEX usage_records_route_ts ON usage_records (route, ts_ms)",
-            """
-            CREATE TABLE usage_daily (
-                day TEXT NOT NULL, user_name TEXT NOT NULL, route TEXT NOT NULL, target TEXT NOT NULL, model TEXT NOT NULL,
-                requests BIGINT NOT NULL, errors BIGINT NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
-                cache_read_tokens BIGINT NOT NULL, cache_write_tokens BIGINT NOT NULL, cost_micro_usd BIGINT NOT NULL, unpriced BIGINT NOT NULL,
-                PRIMARY KEY (day, user_name, route, target, model))
-            """,
-        ]),
+        (
+            1,
+            [
+                """
+                CREATE TABLE usage_records (
+                    request_id TEXT PRIMARY KEY, ts_ms BIGINT NOT NULL, instance TEXT NOT NULL, user_name TEXT, route TEXT, endpoint TEXT NOT NULL,
+                    model TEXT, target TEXT, attempts TEXT NOT NULL, stream INTEGER NOT NULL, status INTEGER NOT NULL, error_type TEXT,
+                    input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cache_read_tokens BIGINT NOT NULL, cache_write_tokens BIGINT NOT NULL,
+                    estimated INTEGER NOT NULL, cost_micro_usd BIGINT, cost_source TEXT, latency_ms DOUBLE PRECISION NOT NULL, ttfb_ms DOUBLE PRECISION)
+                """,
+                "CREATE INDEX usage_records_ts ON usage_records (ts_ms)",
+                "CREATE INDEX usage_records_user_ts ON usage_records (user_name, ts_ms)",
+                "CREATE INDEX usage_records_route_ts ON usage_records (route, ts_ms)",
+                """
+                CREATE TABLE usage_daily (
+                    day TEXT NOT NULL, user_name TEXT NOT NULL, route TEXT NOT NULL, target TEXT NOT NULL, model TEXT NOT NULL,
+                    requests BIGINT NOT NULL, errors BIGINT NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
+                    cache_read_tokens BIGINT NOT NULL, cache_write_tokens BIGINT NOT NULL, cost_micro_usd BIGINT NOT NULL, unpriced BIGINT NOT NULL,
+                    PRIMARY KEY (day, user_name, route, target, model))
+                """,
+            ]
+        )
     ]
 
     static let columns = """
@@ -87,11 +96,22 @@ enum LedgerSchema {
 
     /// Spend of a user or a route since a time: (SQL, binds).
     static func spendSQL(user: String?, route: String?, sinceMs: Int64, _ d: SQLDialect) -> (String, [SQLValue]) {
-        var filters = ["ts_ms >= ?"], dailyFilters = ["day >= ?"]
+        var filters = ["ts_ms >= ?"]
+        var dailyFilters = ["day >= ?"]
         var binds: [SQLValue] = [.int(sinceMs)]
         var dailyBinds: [SQLValue] = [.text(day(ms: sinceMs))]
-        if let user { filters.append("user_name = ?"); dailyFilters.append("user_name = ?"); binds.append(.text(user)); dailyBinds.append(.text(user)) }
-        if let route { filters.append("route = ?"); dailyFilters.append("route = ?"); binds.append(.text(route)); dailyBinds.append(.text(route)) }
+        if let user {
+            filters.append("user_name = ?")
+            dailyFilters.append("user_name = ?")
+            binds.append(.text(user))
+            dailyBinds.append(.text(user))
+        }
+        if let route {
+            filters.append("route = ?")
+            dailyFilters.append("route = ?")
+            binds.append(.text(route))
+            dailyBinds.append(.text(route))
+        }
         let sql = """
             SELECT CAST((SELECT COALESCE(SUM(cost_micro_usd), 0) FROM usage_records WHERE \(filters.joined(separator: " AND ")))
                  + (SELECT COALESCE(SUM(cost_micro_usd), 0) FROM usage_daily WHERE \(dailyFilters.joined(separator: " AND "))) AS BIGINT) AS spend
@@ -120,19 +140,20 @@ enum LedgerSchema {
     }
 
     static func rollupSQL(_ d: SQLDialect) -> String {
-        d.numbered("""
-        INSERT INTO usage_daily (day, user_name, route, target, model, requests, errors, input_tokens, output_tokens, cache_read_tokens,
-                                 cache_write_tokens, cost_micro_usd, unpriced)
-        SELECT day, user_name, route, target, model, SUM(requests), SUM(errors), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),
-               SUM(cache_write_tokens), SUM(cost_micro_usd), SUM(unpriced)
-        FROM (\(recordsAsDaily(d)) WHERE ts_ms < ?) AS old GROUP BY day, user_name, route, target, model
-        ON CONFLICT (day, user_name, route, target, model) DO UPDATE SET
-            requests = usage_daily.requests + excluded.requests, errors = usage_daily.errors + excluded.errors,
-            input_tokens = usage_daily.input_tokens + excluded.input_tokens, output_tokens = usage_daily.output_tokens + excluded.output_tokens,
-            cache_read_tokens = usage_daily.cache_read_tokens + excluded.cache_read_tokens,
-            cache_write_tokens = usage_daily.cache_write_tokens + excluded.cache_write_tokens,
-            cost_micro_usd = usage_daily.cost_micro_usd + excluded.cost_micro_usd, unpriced = usage_daily.unpriced + excluded.unpriced
-        """)
+        d.numbered(
+            """
+            INSERT INTO usage_daily (day, user_name, route, target, model, requests, errors, input_tokens, output_tokens, cache_read_tokens,
+                                     cache_write_tokens, cost_micro_usd, unpriced)
+            SELECT day, user_name, route, target, model, SUM(requests), SUM(errors), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),
+                   SUM(cache_write_tokens), SUM(cost_micro_usd), SUM(unpriced)
+            FROM (\(recordsAsDaily(d)) WHERE ts_ms < ?) AS old GROUP BY day, user_name, route, target, model
+            ON CONFLICT (day, user_name, route, target, model) DO UPDATE SET
+                requests = usage_daily.requests + excluded.requests, errors = usage_daily.errors + excluded.errors,
+                input_tokens = usage_daily.input_tokens + excluded.input_tokens, output_tokens = usage_daily.output_tokens + excluded.output_tokens,
+                cache_read_tokens = usage_daily.cache_read_tokens + excluded.cache_read_tokens,
+                cache_write_tokens = usage_daily.cache_write_tokens + excluded.cache_write_tokens,
+                cost_micro_usd = usage_daily.cost_micro_usd + excluded.cost_micro_usd, unpriced = usage_daily.unpriced + excluded.unpriced
+            """)
     }
 
     /// Grouped totals over recent rows and older daily rollups. Binds: since ms, until ms,
@@ -144,7 +165,8 @@ enum LedgerSchema {
         let select = (groups + sums.map { "CAST(COALESCE(SUM(\($0)), 0) AS BIGINT) AS \($0)" }).joined(separator: ", ")
         let groupBy = q.groupBy.isEmpty ? "" : " GROUP BY " + q.groupBy.map(column).joined(separator: ", ")
         let orderBy = q.groupBy.isEmpty ? "" : " ORDER BY " + (q.groupBy.contains(.day) ? "day, " : "") + "cost_micro_usd DESC, requests DESC"
-        return d.numbered("""
+        return d.numbered(
+            """
             SELECT \(select) FROM (
                 SELECT * FROM (\(recordsAsDaily(d)) WHERE ts_ms >= ? AND ts_ms < ?\(userFilter)) AS recent
                 UNION ALL

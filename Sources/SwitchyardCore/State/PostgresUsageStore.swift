@@ -111,8 +111,9 @@ public actor PostgresUsageStore: UsageStore {
                 var start = 0
                 while start < records.count {
                     let chunk = records[start..<min(start + 500, records.count)]
-                    try await c.query(try Self.query(LedgerSchema.insertSQL(rows: chunk.count, .postgres), chunk.flatMap(LedgerSchema.binds)),
-                                      logger: logger)
+                    try await c.query(
+                        try Self.query(LedgerSchema.insertSQL(rows: chunk.count, .postgres), chunk.flatMap(LedgerSchema.binds)),
+                        logger: logger)
                     start += 500
                 }
                 try await c.query("COMMIT", logger: logger)
@@ -142,10 +143,13 @@ public actor PostgresUsageStore: UsageStore {
                 let r = row.makeRandomAccess()
                 let keys = try query.groupBy.map { try r["g_\($0.rawValue)"].decode(String?.self) ?? "" }
                 func int(_ name: String) throws -> Int64 { try r[name].decode(Int64?.self) ?? 0 }
-                rows.append(UsageReportRow(keys: keys, totals: GroupUsage(
-                    key: keys.joined(separator: " / "), requests: Int(try int("requests")), errors: Int(try int("errors")),
-                    inputTokens: try int("input_tokens"), outputTokens: try int("output_tokens"), cacheReadTokens: try int("cache_read_tokens"),
-                    cacheWriteTokens: try int("cache_write_tokens"), costMicroUSD: try int("cost_micro_usd"), unpriced: Int(try int("unpriced")))))
+                rows.append(
+                    UsageReportRow(
+                        keys: keys,
+                        totals: GroupUsage(
+                            key: keys.joined(separator: " / "), requests: Int(try int("requests")), errors: Int(try int("errors")),
+                            inputTokens: try int("input_tokens"), outputTokens: try int("output_tokens"), cacheReadTokens: try int("cache_read_tokens"),
+                            cacheWriteTokens: try int("cache_write_tokens"), costMicroUSD: try int("cost_micro_usd"), unpriced: Int(try int("unpriced")))))
             }
             return rows
         }

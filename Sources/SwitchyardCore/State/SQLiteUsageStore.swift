@@ -52,8 +52,9 @@ public actor SQLiteUsageStore: UsageStore {
             _ = try await c.query("BEGIN IMMEDIATE", [])
             do {
                 for sql in statements { _ = try await c.query(sql, []) }
-                _ = try await c.query("INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?, ?)",
-                                      [.integer(version), .integer(Int(Date().timeIntervalSince1970 * 1000))])
+                _ = try await c.query(
+                    "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?, ?)",
+                    [.integer(version), .integer(Int(Date().timeIntervalSince1970 * 1000))])
                 _ = try await c.query("COMMIT", [])
             } catch {
                 _ = try? await c.query("ROLLBACK", [])
@@ -109,10 +110,12 @@ public actor SQLiteUsageStore: UsageStore {
         return rows.map { row in
             let keys = query.groupBy.map { row.column("g_\($0.rawValue)")?.string ?? "" }
             func int(_ name: String) -> Int64 { Int64(row.column(name)?.integer ?? 0) }
-            return UsageReportRow(keys: keys, totals: GroupUsage(
-                key: keys.joined(separator: " / "), requests: Int(int("requests")), errors: Int(int("errors")),
-                inputTokens: int("input_tokens"), outputTokens: int("output_tokens"), cacheReadTokens: int("cache_read_tokens"),
-                cacheWriteTokens: int("cache_write_tokens"), costMicroUSD: int("cost_micro_usd"), unpriced: Int(int("unpriced"))))
+            return UsageReportRow(
+                keys: keys,
+                totals: GroupUsage(
+                    key: keys.joined(separator: " / "), requests: Int(int("requests")), errors: Int(int("errors")),
+                    inputTokens: int("input_tokens"), outputTokens: int("output_tokens"), cacheReadTokens: int("cache_read_tokens"),
+                    cacheWriteTokens: int("cache_write_tokens"), costMicroUSD: int("cost_micro_usd"), unpriced: Int(int("unpriced"))))
         }
     }
 

@@ -36,8 +36,10 @@ public final class StreamPump: @unchecked Sendable {
     /// call `upstreamActivity()` whenever the upstream delivers bytes.
     /// `registry` (the gateway's) gives it keep-alives, the idle timeout and the shutdown
     /// deadline; `inbound` decides the form of its pings and error events.
-    public init(initial: [UInt8], idleTimeoutNanos: UInt64? = nil, registry: StreamRegistry? = nil, inbound: InboundProtocol = .anthropic,
-                produce: @escaping @Sendable (StreamPump) async -> Void) {
+    public init(
+        initial: [UInt8], idleTimeoutNanos: UInt64? = nil, registry: StreamRegistry? = nil, inbound: InboundProtocol = .anthropic,
+        produce: @escaping @Sendable (StreamPump) async -> Void
+    ) {
         buffer = initial
         lastOutputNanos = MonotonicClock.nanos()
         lastUpstreamNanos = lastOutputNanos

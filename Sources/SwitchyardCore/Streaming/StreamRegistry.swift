@@ -22,7 +22,12 @@ public final class StreamRegistry: Sendable {
         self.metrics = metrics
     }
 
-    func nextID() -> Int { state.withLockedValue { s in s.counter += 1; return s.counter } }
+    func nextID() -> Int {
+        state.withLockedValue { s in
+            s.counter += 1
+            return s.counter
+        }
+    }
 
     func register(_ pump: StreamPump) {
         state.withLockedValue { $0.pumps[pump.id] = pump }

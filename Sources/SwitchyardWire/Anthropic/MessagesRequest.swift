@@ -113,7 +113,10 @@ public struct Tool: Sendable {
 
 /// `tool_choice`.
 public struct ToolChoice: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case auto, any, none, tool(String) }
+    public enum Kind: Sendable, Equatable {
+        case auto, any, none
+        case tool(String)
+    }
     public var kind: Kind
     public var disableParallelToolUse: Bool
 }

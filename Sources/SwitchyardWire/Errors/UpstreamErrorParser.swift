@@ -59,12 +59,14 @@ public enum UpstreamErrorParser {
     /// `prompt is too long: N tokens > M maximum` for context-window errors, else nil.
     public static func contextLengthMessage(_ message: String, code: String?) -> String? {
         let lower = message.lowercased()
-        let matches = code == "context_length_exceeded"
+        let matches =
+            code == "context_length_exceeded"
             || ["maximum context length", "context length", "context window", "too many tokens", "prompt is too long"].contains { lower.contains($0) }
         guard matches else { return nil }
         if lower.hasPrefix("prompt is too long") { return message }
         let maximum = number(after: "maximum context length is ", in: lower) ?? number(after: "context length of ", in: lower)
-        let requested = number(after: "you requested ", in: lower) ?? number(after: "resulted in ", in: lower)
+        let requested =
+            number(after: "you requested ", in: lower) ?? number(after: "resulted in ", in: lower)
             ?? number(after: "prompt contains ", in: lower)
         if let maximum, let requested { return "prompt is too long: \(requested) tokens > \(maximum) maximum" }
         return "prompt is too long: \(message)"
@@ -114,9 +116,11 @@ extension String {
 extension UpstreamErrorParser {
     /// An Anthropic error object (`{"type":"overloaded_error","message":…}`) as a failure.
     public static func anthropicFailure(_ error: JSONValue) -> UpstreamFailure {
-        let statusByType = ["invalid_request_error": 400, "authentication_error": 401, "billing_error": 402, "permission_error": 403,
-                            "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429, "api_error": 500,
-                            "timeout_error": 504, "overloaded_error": 529]
+        let statusByType = [
+            "invalid_request_error": 400, "authentication_error": 401, "billing_error": 402, "permission_error": 403,
+            "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429, "api_error": 500,
+            "timeout_error": 504, "overloaded_error": 529,
+        ]
         if let type = error["type"]?.stringValue, let status = statusByType[type] {
             return UpstreamErrorParser.failure(status: status, body: JSONWriter.encode(.object(["error": error])), retryAfter: nil)
         }

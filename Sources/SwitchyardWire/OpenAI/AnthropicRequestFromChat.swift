@@ -115,13 +115,18 @@ struct ChatMessageWalk {
         case .assistant:
             var blocks = texts(message.content)
             for call in message.toolCalls {
-                blocks.append(.object(["type": .string("tool_use"), "id": .string(AnthropicPassthrough.sanitize(call.id)),
-                                       "name": .string(call.name), "input": .object(Self.input(call.arguments))]))
+                blocks.append(
+                    .object([
+                        "type": .string("tool_use"), "id": .string(AnthropicPassthrough.sanitize(call.id)),
+                        "name": .string(call.name), "input": .object(Self.input(call.arguments)),
+                    ]))
             }
             append("assistant", blocks)
         case .tool, .function:
-            var result: JSONObject = ["type": .string("tool_result"),
-                                      "tool_use_id": .string(AnthropicPassthrough.sanitize(message.toolCallID ?? ""))]
+            var result: JSONObject = [
+                "type": .string("tool_result"),
+                "tool_use_id": .string(AnthropicPassthrough.sanitize(message.toolCallID ?? "")),
+            ]
             switch message.content {
             case .text(let s): result.append("content", .string(s))
             case .parts:
@@ -187,13 +192,20 @@ struct ChatMessageWalk {
                 out.append(.object(["type": .string("image"), "source": .object(try Self.imageSource(url, path: path + ".image_url.url"))]))
             case .file(let data, _):
                 guard let data else {
-                    throw RequestValidationError(path: path + ".file", problem: "a file_id cannot be sent to an Anthropic-protocol upstream; send the PDF as file_data")
+                    throw RequestValidationError(
+                        path: path + ".file", problem: "a file_id cannot be sent to an Anthropic-protocol upstream; send the PDF as file_data")
                 }
                 guard let (mediaType, base64) = Self.dataURL(data), mediaType == "application/pdf" else {
-                    throw RequestValidationError(path: path + ".file.file_data", problem: "expected a data:application/pdf;base64,… URL (only PDF files are supported)")
+                    throw RequestValidationError(
+                        path: path + ".file.file_data", problem: "expected a data:application/pdf;base64,… URL (only PDF files are supported)")
                 }
-                out.append(.object(["type": .string("document"), "source": .object([
-                    "type": .string("base64"), "media_type": .string(mediaType), "data": .string(base64)])]))
+                out.append(
+                    .object([
+                        "type": .string("document"),
+                        "source": .object([
+                            "type": .string("base64"), "media_type": .string(mediaType), "data": .string(base64),
+                        ]),
+                    ]))
             case .refusal:
                 break
             }

@@ -71,8 +71,10 @@ public struct ChatChunkTranslator: Sendable {
             do { try last.withUnsafeBytes { try handleLine($0) } } catch let failure as UpstreamFailure { try fail(failure) } catch {}
             if isFinished { return }
         }
-        try fail(UpstreamFailure(kind: .badResponse, upstreamStatus: committed ? 502 : 200,
-                                 message: committed ? "upstream stream ended before completion" : "upstream stream ended before any event"))
+        try fail(
+            UpstreamFailure(
+                kind: .badResponse, upstreamStatus: committed ? 502 : 200,
+                message: committed ? "upstream stream ended before completion" : "upstream stream ended before any event"))
     }
 
     /// Ends the stream because of a failure; before commit it is thrown back.
@@ -106,10 +108,14 @@ public struct ChatChunkTranslator: Sendable {
             let k = toolCount
             toolCount += 1
             toolIndexByBlock[Int(event["index"]?.intValue ?? -1)] = k
-            chunk(delta: ["tool_calls": .array([.object([
-                "index": .int(Int64(k)), "id": .string(block["id"]?.stringValue ?? ""), "type": .string("function"),
-                "function": .object(["name": .string(block["name"]?.stringValue ?? ""), "arguments": .string("")]),
-            ])])])
+            chunk(delta: [
+                "tool_calls": .array([
+                    .object([
+                        "index": .int(Int64(k)), "id": .string(block["id"]?.stringValue ?? ""), "type": .string("function"),
+                        "function": .object(["name": .string(block["name"]?.stringValue ?? ""), "arguments": .string("")]),
+                    ])
+                ])
+            ])
         case "content_block_delta":
             delta(event)
         case "message_delta":
@@ -144,7 +150,8 @@ public struct ChatChunkTranslator: Sendable {
             chunk(delta: ["reasoning_content": .string(text)])
         case "input_json_delta":
             guard let partial = d["partial_json"]?.stringValue, !partial.isEmpty,
-                  let k = toolIndexByBlock[Int(event["index"]?.intValue ?? -1)] else { return }
+                let k = toolIndexByBlock[Int(event["index"]?.intValue ?? -1)]
+            else { return }
             outputBytes = outputBytes.addingSaturated(partial.utf8.count)
             chunk(delta: ["tool_calls": .array([.object(["index": .int(Int64(k)), "function": .object(["arguments": .string(partial)])])])])
         default:
@@ -153,15 +160,21 @@ public struct ChatChunkTranslator: Sendable {
     }
 
     func header() -> JSONObject {
-        ["id": .string(completionID), "object": .string("chat.completion.chunk"), "created": .int(context.created),
-         "model": .string(context.clientModel)]
+        [
+            "id": .string(completionID), "object": .string("chat.completion.chunk"), "created": .int(context.created),
+            "model": .string(context.clientModel),
+        ]
     }
 
     mutating func chunk(delta: JSONObject, finishReason: String? = nil) {
         var o = header()
-        o.append("choices", .array([.object([
-            "index": .int(0), "delta": .object(delta), "finish_reason": finishReason.map { .string($0) } ?? .null,
-        ])]))
+        o.append(
+            "choices",
+            .array([
+                .object([
+                    "index": .int(0), "delta": .object(delta), "finish_reason": finishReason.map { .string($0) } ?? .null,
+                ])
+            ]))
         write(o)
     }
 

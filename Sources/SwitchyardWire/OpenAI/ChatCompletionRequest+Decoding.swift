@@ -154,13 +154,16 @@ extension RequestDecoder {
     mutating func decodeChatPart(_ value: JSONValue, role: ChatMessage.Role) throws -> ChatPart {
         let o = try object(value)
         let type = try field("type") { d in try d.requiredString(o["type"]) }
-        let allowed: Set<String> = switch role {
-        case .user: ["text", "image_url", "file"]
-        case .assistant: ["text", "refusal"]
-        default: ["text"]
-        }
+        let allowed: Set<String> =
+            switch role {
+            case .user: ["text", "image_url", "file"]
+            case .assistant: ["text", "refusal"]
+            default: ["text"]
+            }
         guard allowed.contains(type) else {
-            let what = type == "input_audio" ? "input_audio content parts are not supported by this gateway"
+            let what =
+                type == "input_audio"
+                ? "input_audio content parts are not supported by this gateway"
                 : "content part type \(quoted(type)) is not allowed in a \(role.rawValue) message (expected \(allowed.sorted().joined(separator: ", ")))"
             throw fail(at: "type", what)
         }

@@ -95,8 +95,10 @@ public struct ChatChunkFilter: Sendable {
             finished = true
             return
         }
-        try fail(UpstreamFailure(kind: .badResponse, upstreamStatus: committed ? 502 : 200,
-                                 message: committed ? "upstream stream ended before completion" : "upstream stream ended before any data"))
+        try fail(
+            UpstreamFailure(
+                kind: .badResponse, upstreamStatus: committed ? 502 : 200,
+                message: committed ? "upstream stream ended before completion" : "upstream stream ended before any data"))
     }
 
     public mutating func fail(_ failure: UpstreamFailure) throws(UpstreamFailure) {

@@ -42,11 +42,14 @@ public enum ChatResponseFromAnthropic {
             case "text": text += block["text"]?.stringValue ?? ""
             case "thinking": thinking += block["thinking"]?.stringValue ?? ""
             case "tool_use":
-                toolCalls.append(.object([
-                    "id": .string(block["id"]?.stringValue ?? ""), "type": .string("function"),
-                    "function": .object(["name": .string(block["name"]?.stringValue ?? ""),
-                                         "arguments": .string(String(decoding: JSONWriter.encode(block["input"] ?? .object(JSONObject())), as: UTF8.self))]),
-                ]))
+                toolCalls.append(
+                    .object([
+                        "id": .string(block["id"]?.stringValue ?? ""), "type": .string("function"),
+                        "function": .object([
+                            "name": .string(block["name"]?.stringValue ?? ""),
+                            "arguments": .string(String(decoding: JSONWriter.encode(block["input"] ?? .object(JSONObject())), as: UTF8.self)),
+                        ]),
+                    ]))
             default: break
             }
         }
@@ -64,10 +67,12 @@ public enum ChatResponseFromAnthropic {
             "object": .string("chat.completion"),
             "created": .int(context.created),
             "model": .string(context.clientModel),
-            "choices": .array([.object([
-                "index": .int(0), "message": .object(message), "logprobs": .null,
-                "finish_reason": .string(ChatChunks.finishReason(json["stop_reason"]?.stringValue)),
-            ])]),
+            "choices": .array([
+                .object([
+                    "index": .int(0), "message": .object(message), "logprobs": .null,
+                    "finish_reason": .string(ChatChunks.finishReason(json["stop_reason"]?.stringValue)),
+                ])
+            ]),
             "usage": usage.openAIJSON,
         ]
         return (JSONWriter.encode(.object(out), capacity: body.count + 256), usage)

@@ -30,7 +30,7 @@ public enum OpenAIErrorEnvelope {
             "error": .object([
                 "message": .string(message), "type": .string(mapped.type), "param": .null,
                 "code": (code ?? mapped.code).map { .string($0) } ?? .null,
-            ]),
+            ])
         ])
     }
 

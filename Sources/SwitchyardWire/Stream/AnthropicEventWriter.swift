@@ -19,7 +19,9 @@ struct AnthropicEventWriter: Sendable {
         writer.writeString(id)
         writer.appendRaw(",\"type\":\"message\",\"role\":\"assistant\",\"model\":")
         writer.writeString(model)
-        writer.appendRaw(",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":0,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":0}}}\n\n")
+        writer.appendRaw(
+            ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":0,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":0}}}\n\n"
+        )
     }
 
     mutating func textStart(_ index: Int) {

@@ -10,7 +10,8 @@ extension ChatStreamTranslator {
             return
         }
         guard line.count >= 5, line[0] == UInt8(ascii: "d"), line[1] == UInt8(ascii: "a"),
-              line[2] == UInt8(ascii: "t"), line[3] == UInt8(ascii: "a"), line[4] == UInt8(ascii: ":") else {
+            line[2] == UInt8(ascii: "t"), line[3] == UInt8(ascii: "a"), line[4] == UInt8(ascii: ":")
+        else {
             return  // event:, id:, retry: and junk lines carry nothing we need
         }
         var start = 5
@@ -20,8 +21,9 @@ extension ChatStreamTranslator {
             if finishReason != nil {
                 finalize()
             } else {
-                throw UpstreamFailure(kind: .badResponse, upstreamStatus: 502,
-                                      message: "upstream stream ended before completion ([DONE] without a finish_reason)")
+                throw UpstreamFailure(
+                    kind: .badResponse, upstreamStatus: 502,
+                    message: "upstream stream ended before completion ([DONE] without a finish_reason)")
             }
             return
         }
@@ -187,7 +189,9 @@ extension ChatStreamTranslator {
                 slots[s].pendingArguments += arguments
             }
             // A fragment for a call whose block already closed cannot be placed; it is counted.
-            else { droppedFragments += 1 }
+            else {
+                droppedFragments += 1
+            }
         }
         promoteWaitingTools()
     }

@@ -18,7 +18,9 @@ struct JSONBalance: Sendable {
             }
             switch byte {
             case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; started = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                started = true
             case UInt8(ascii: "}"), UInt8(ascii: "]"): depth = max(depth - 1, 0)
             default: break
             }

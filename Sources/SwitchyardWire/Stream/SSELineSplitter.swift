@@ -18,7 +18,10 @@ public struct SSELineSplitter: Sendable {
         let count = bytes.count
         if skipLeadingLF, count > 0 {
             skipLeadingLF = false
-            if bytes[0] == 0x0A { start = 1; i = 1 }
+            if bytes[0] == 0x0A {
+                start = 1
+                i = 1
+            }
         }
         while i < count {
             let c = bytes[i]

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Random identifiers in Anthropic's style (`msg_` / `toolu_` / `req_` + 24 base62 characters).

@@ -40,11 +40,12 @@ extension ChatRequestBuilder {
         for block in message.content {
             switch block {
             case .toolResult(let result):
-                out.append(.object([
-                    "role": .string("tool"),
-                    "tool_call_id": .string(toolCallID(result.toolUseID)),
-                    "content": .string(toolResultText(result, images: &toolImages)),
-                ]))
+                out.append(
+                    .object([
+                        "role": .string("tool"),
+                        "tool_call_id": .string(toolCallID(result.toolUseID)),
+                        "content": .string(toolResultText(result, images: &toolImages)),
+                    ]))
             case .text(let t, let cacheControl):
                 guard !t.isEmpty else { continue }
                 if options.cacheMode, let cacheControl {
@@ -106,10 +107,13 @@ extension ChatRequestBuilder {
         switch doc.source {
         case .base64(let mediaType, let data):
             if mediaType == "application/pdf" {
-                return .object(["type": .string("file"), "file": .object([
-                    "filename": .string(doc.title ?? "document.pdf"),
-                    "file_data": .string("data:\(mediaType);base64,\(data)"),
-                ])])
+                return .object([
+                    "type": .string("file"),
+                    "file": .object([
+                        "filename": .string(doc.title ?? "document.pdf"),
+                        "file_data": .string("data:\(mediaType);base64,\(data)"),
+                    ]),
+                ])
             }
             if mediaType.hasPrefix("text/"), let decoded = Data(base64Encoded: data), let text = String(data: decoded, encoding: .utf8) {
                 return Self.textPart(Self.documentText(doc, body: text))
@@ -118,9 +122,12 @@ extension ChatRequestBuilder {
             return nil
         case .url(let url):
             if options.dialect == .openrouter {
-                return .object(["type": .string("file"), "file": .object([
-                    "filename": .string(doc.title ?? "document.pdf"), "file_data": .string(url),
-                ])])
+                return .object([
+                    "type": .string("file"),
+                    "file": .object([
+                        "filename": .string(doc.title ?? "document.pdf"), "file_data": .string(url),
+                    ]),
+                ])
             }
             return Self.textPart("[document: \(url)]")
         case .text(let text):
@@ -184,14 +191,15 @@ extension ChatRequestBuilder {
             case .text(let t, _):
                 if !t.isEmpty { texts.append(t) }
             case .toolUse(let id, let name, let input):
-                calls.append(.object([
-                    "id": .string(toolCallID(id)),
-                    "type": .string("function"),
-                    "function": .object([
-                        "name": .string(ToolNameMap.alias(name)),
-                        "arguments": .string(JSONWriter.encodeString(input)),
-                    ]),
-                ]))
+                calls.append(
+                    .object([
+                        "id": .string(toolCallID(id)),
+                        "type": .string("function"),
+                        "function": .object([
+                            "name": .string(ToolNameMap.alias(name)),
+                            "arguments": .string(JSONWriter.encodeString(input)),
+                        ]),
+                    ]))
             case .thinking(let text, let signature):
                 guard options.dialect == .openrouter else { continue }
                 if !text.isEmpty { reasoning.append(text) }

@@ -57,10 +57,12 @@ public struct ChatRequestBuilder {
         appendTools(request, to: &out)
         appendReasoning(request, maxTokens: maxTokens, to: &out)
         if let schema = request.outputSchema {
-            out.append("response_format", .object([
-                "type": .string("json_schema"),
-                "json_schema": .object(["name": .string("structured_output"), "schema": schema, "strict": .bool(true)]),
-            ]))
+            out.append(
+                "response_format",
+                .object([
+                    "type": .string("json_schema"),
+                    "json_schema": .object(["name": .string("structured_output"), "schema": schema, "strict": .bool(true)]),
+                ]))
         }
         if !request.serverToolNames.isEmpty {
             notes.append("server tools dropped (an OpenAI upstream cannot run them): \(request.serverToolNames.joined(separator: ", "))")

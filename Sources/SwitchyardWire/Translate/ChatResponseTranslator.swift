@@ -53,17 +53,19 @@ public enum ChatResponseTranslator {
             let parsed = ToolArguments.parse(function?["arguments"])
             if parsed.repaired { repaired += 1 }
             let id = call["id"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? Identifiers.toolUseID()
-            content.append(.object([
-                "type": .string("tool_use"), "id": .string(id),
-                "name": .string(context.toolNames.original(name)), "input": parsed.input,
-            ]))
+            content.append(
+                .object([
+                    "type": .string("tool_use"), "id": .string(id),
+                    "name": .string(context.toolNames.original(name)), "input": parsed.input,
+                ]))
             outputChars += function?["arguments"]?.stringValue?.utf8.count ?? 0
         }
         let stop = StopReason.resolve(
             finishReason: finish, nativeFinishReason: choice["native_finish_reason"]?.stringValue,
             matchedStop: choice["stop_reason"]?.stringValue, sawToolUse: !calls.isEmpty,
             refusal: refusal.map { !$0.isEmpty } ?? false, stopSequences: context.stopSequences)
-        let usage = Usage(openAI: json["usage"])
+        let usage =
+            Usage(openAI: json["usage"])
             ?? Usage.estimate(inputTokens: context.estimatedInputTokens, outputTokens: (outputChars + 3) / 4)
         let out: JSONObject = [
             "id": .string(Identifiers.messageID()), "type": .string("message"), "role": .string("assistant"),
@@ -135,12 +137,16 @@ struct ReasoningDetailMerger {
             let data = anthropic ? (detail["data"]?.stringValue ?? "") : ReasoningCodec.encode(.object(detail))
             return .object(["type": .string("redacted_thinking"), "data": .string(data)])
         case "reasoning.summary":
-            return .object(["type": .string("thinking"), "thinking": .string(detail["summary"]?.stringValue ?? ""),
-                            "signature": .string(ReasoningCodec.encode(.object(detail)))])
+            return .object([
+                "type": .string("thinking"), "thinking": .string(detail["summary"]?.stringValue ?? ""),
+                "signature": .string(ReasoningCodec.encode(.object(detail))),
+            ])
         default:
             let signature = anthropic ? (detail["signature"]?.stringValue ?? "") : ReasoningCodec.encode(.object(detail))
-            return .object(["type": .string("thinking"), "thinking": .string(detail["text"]?.stringValue ?? ""),
-                            "signature": .string(signature)])
+            return .object([
+                "type": .string("thinking"), "thinking": .string(detail["text"]?.stringValue ?? ""),
+                "signature": .string(signature),
+            ])
         }
     }
 }

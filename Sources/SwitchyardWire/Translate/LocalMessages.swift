@@ -6,10 +6,11 @@ public enum LocalMessages {
         let usage = Usage(inputTokens: estimatedInputTokens)
         let id = Identifiers.messageID()
         guard stream else {
-            return JSONWriter.encode(.object([
-                "id": .string(id), "type": .string("message"), "role": .string("assistant"), "model": .string(model),
-                "content": .array([]), "stop_reason": .string("max_tokens"), "stop_sequence": .null, "usage": usage.json,
-            ]))
+            return JSONWriter.encode(
+                .object([
+                    "id": .string(id), "type": .string("message"), "role": .string("assistant"), "model": .string(model),
+                    "content": .array([]), "stop_reason": .string("max_tokens"), "stop_sequence": .null, "usage": usage.json,
+                ]))
         }
         var events = AnthropicEventWriter()
         events.messageStart(id: id, model: model)

@@ -17,10 +17,16 @@ struct ReasoningDetailAccumulator {
         for member in fragment.members {
             switch member.key {
             case "text" where member.value.stringValue != nil:
-                if text == nil { text = ""; placeholder("text") }
+                if text == nil {
+                    text = ""
+                    placeholder("text")
+                }
                 text!.append(member.value.stringValue!)
             case "summary" where member.value.stringValue != nil:
-                if summary == nil { summary = ""; placeholder("summary") }
+                if summary == nil {
+                    summary = ""
+                    placeholder("summary")
+                }
                 summary!.append(member.value.stringValue!)
             default:
                 if !member.value.isNull || members[member.key] == nil { members[member.key] = member.value }

@@ -17,15 +17,18 @@ public struct ResponseContext: Sendable {
     }
 
     public init(request: MessagesRequest, estimatedInputTokens: Int) {
-        self.init(clientModel: request.model, toolNames: ToolNameMap(tools: request.tools),
-                  stopSequences: request.stopSequences, estimatedInputTokens: estimatedInputTokens)
+        self.init(
+            clientModel: request.model, toolNames: ToolNameMap(tools: request.tools),
+            stopSequences: request.stopSequences, estimatedInputTokens: estimatedInputTokens)
     }
 }
 
 /// finish_reason → stop_reason (translation-spec §3.5).
 enum StopReason {
-    static func resolve(finishReason: String?, nativeFinishReason: String?, matchedStop: String?,
-                        sawToolUse: Bool, refusal: Bool, stopSequences: [String]) -> (reason: String, sequence: String?) {
+    static func resolve(
+        finishReason: String?, nativeFinishReason: String?, matchedStop: String?,
+        sawToolUse: Bool, refusal: Bool, stopSequences: [String]
+    ) -> (reason: String, sequence: String?) {
         if finishReason == "length" { return ("max_tokens", nil) }
         if sawToolUse { return ("tool_use", nil) }
         if finishReason == "content_filter" || refusal { return ("refusal", nil) }

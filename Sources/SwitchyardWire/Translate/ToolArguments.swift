@@ -52,9 +52,15 @@ public enum ToolArguments {
                 continue
             }
             switch ch {
-            case "\"": inString = true; out.append(ch)
-            case "{": stack.append("}"); out.append(ch)
-            case "[": stack.append("]"); out.append(ch)
+            case "\"":
+                inString = true
+                out.append(ch)
+            case "{":
+                stack.append("}")
+                out.append(ch)
+            case "[":
+                stack.append("]")
+                out.append(ch)
             case "}", "]":
                 while out.last?.isWhitespace == true { out.removeLast() }
                 if out.last == "," { out.removeLast() }

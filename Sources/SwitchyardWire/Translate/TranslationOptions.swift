@@ -20,8 +20,10 @@ public struct TranslationOptions: Sendable {
     /// Ask OpenRouter to report each request's cost (`usage: {include: true}`), for accounting.
     public var requestCost: Bool
 
-    public init(dialect: Dialect, upstreamModel: String, maxTokensCap: Int? = nil, stripBillingHeader: Bool = true, cacheMode: Bool? = nil,
-                requestCost: Bool = false) {
+    public init(
+        dialect: Dialect, upstreamModel: String, maxTokensCap: Int? = nil, stripBillingHeader: Bool = true, cacheMode: Bool? = nil,
+        requestCost: Bool = false
+    ) {
         self.requestCost = requestCost && dialect == .openrouter
         self.dialect = dialect
         self.upstreamModel = upstreamModel

@@ -4,12 +4,15 @@ import SwitchyardCore
 import Testing
 
 @Suite struct LedgerStoreTests {
-    func record(_ id: String, ms: Int64, user: String = "alice", route: String = "main", target: String = "up:m", cost: Int64? = 100,
-                input: Int = 10, output: Int = 5, status: Int = 200) -> UsageRecord {
-        UsageRecord(timeMs: ms, requestID: id, instance: "gw", user: user, route: route, endpoint: "messages", model: "claude-x", target: target,
-                    attempts: ["up:m 200"], stream: false, status: status, errorType: status >= 400 ? "api_error" : nil, inputTokens: input,
-                    outputTokens: output, cacheReadTokens: 1, cacheWriteTokens: 2, estimated: false, costMicroUSD: cost,
-                    costSource: cost == nil ? nil : "prices", latencyMs: 1.5, ttfbMs: nil)
+    func record(
+        _ id: String, ms: Int64, user: String = "alice", route: String = "main", target: String = "up:m", cost: Int64? = 100,
+        input: Int = 10, output: Int = 5, status: Int = 200
+    ) -> UsageRecord {
+        UsageRecord(
+            timeMs: ms, requestID: id, instance: "gw", user: user, route: route, endpoint: "messages", model: "claude-x", target: target,
+            attempts: ["up:m 200"], stream: false, status: status, errorType: status >= 400 ? "api_error" : nil, inputTokens: input,
+            outputTokens: output, cacheReadTokens: 1, cacheWriteTokens: 2, estimated: false, costMicroUSD: cost,
+            costSource: cost == nil ? nil : "prices", latencyMs: 1.5, ttfbMs: nil)
     }
 
     func tempStore() -> (SQLiteUsageStore, String) {

@@ -11,13 +11,16 @@ import Testing
         }
     }
 
-    static func data(days: [DaySpend] = days([1_000_000, 0, 2_500_000]),
-                     users: [UserUsage] = [],
-                     targets: [GroupUsage] = [],
-                     routes: [GroupUsage] = [],
-                     health: [TargetHealth] = []) -> UsagePageData {
-        UsagePageData(generatedAt: "2026-12-03T14:07:21Z", instance: "gw-test", configGeneration: 7, configHash: "3fa9c0d1e2b4",
-                      since: "2026-11-01", until: "2026-12-01", days: days, users: users, targets: targets, routes: routes, health: health)
+    static func data(
+        days: [DaySpend] = days([1_000_000, 0, 2_500_000]),
+        users: [UserUsage] = [],
+        targets: [GroupUsage] = [],
+        routes: [GroupUsage] = [],
+        health: [TargetHealth] = []
+    ) -> UsagePageData {
+        UsagePageData(
+            generatedAt: "2026-12-03T14:07:21Z", instance: "gw-test", configGeneration: 7, configHash: "3fa9c0d1e2b4",
+            since: "2026-11-01", until: "2026-12-01", days: days, users: users, targets: targets, routes: routes, health: health)
     }
 
     static func user(_ name: String, cost: Int64 = 0, budget: BudgetUse? = nil) -> UserUsage {
@@ -55,9 +58,11 @@ import Testing
     }
 
     @Test func stableHooksArePresent() {
-        let html = UsagePage.render(Self.data(users: [Self.user("alice")], targets: [GroupUsage(key: "a:b")],
-                                              routes: [GroupUsage(key: "default")],
-                                              health: [TargetHealth(route: "default", target: "a:b", coolingDown: false, fallbacks: 0)]))
+        let html = UsagePage.render(
+            Self.data(
+                users: [Self.user("alice")], targets: [GroupUsage(key: "a:b")],
+                routes: [GroupUsage(key: "default")],
+                health: [TargetHealth(route: "default", target: "a:b", coolingDown: false, fallbacks: 0)]))
         for id in ["users", "targets", "routes", "health"] {
             #expect(html.contains("<table id=\"\(id)\""), "table \(id)")
         }
@@ -82,12 +87,18 @@ import Testing
     @Test func everyTextFromTheDataIsEscaped() {
         let eve = "<eve&\"x\">"
         let target = "local:qwen/<b>bold</b>'"
-        let html = UsagePage.render(Self.data(
-            users: [Self.user(eve, cost: 10_000, budget: BudgetUse(limitMicroUSD: 1_000_000, spentMicroUSD: 10_000, reservedMicroUSD: 0,
-                                                                 period: "<p>", resetsAt: "<script>"))],
-            targets: [GroupUsage(key: target)],
-            routes: [GroupUsage(key: "r&<d>")],
-            health: [TargetHealth(route: "r&<d>", target: target, coolingDown: true, fallbacks: 2)]))
+        let html = UsagePage.render(
+            Self.data(
+                users: [
+                    Self.user(
+                        eve, cost: 10_000,
+                        budget: BudgetUse(
+                            limitMicroUSD: 1_000_000, spentMicroUSD: 10_000, reservedMicroUSD: 0,
+                            period: "<p>", resetsAt: "<script>"))
+                ],
+                targets: [GroupUsage(key: target)],
+                routes: [GroupUsage(key: "r&<d>")],
+                health: [TargetHealth(route: "r&<d>", target: target, coolingDown: true, fallbacks: 2)]))
         #expect(!html.contains("<eve"))
         #expect(!html.contains("<b>"))
         #expect(!html.contains("<d>"))
@@ -169,15 +180,25 @@ import Testing
     }
 
     @Test func budgetBarCarriesTheSpentRatioAndText() {
-        let html = UsagePage.render(Self.data(users: [
-            Self.user("bob", cost: 21_000_000, budget: BudgetUse(limitMicroUSD: 50_000_000, spentMicroUSD: 21_000_000, reservedMicroUSD: 5_000_000,
-                                                                 period: "month", resetsAt: "2026-12-01T00:00:00Z")),
-            Self.user("alice", cost: 61_420_000, budget: BudgetUse(limitMicroUSD: 50_000_000, spentMicroUSD: 61_420_000, reservedMicroUSD: 0,
-                                                                   period: "week", resetsAt: "2026-12-07T00:00:00Z")),
-            Self.user("frank", cost: 310_000, budget: BudgetUse(limitMicroUSD: 25_000_000, spentMicroUSD: 310_000, reservedMicroUSD: 0,
-                                                                period: "total", resetsAt: nil)),
-            Self.user("dave"),
-        ]))
+        let html = UsagePage.render(
+            Self.data(users: [
+                Self.user(
+                    "bob", cost: 21_000_000,
+                    budget: BudgetUse(
+                        limitMicroUSD: 50_000_000, spentMicroUSD: 21_000_000, reservedMicroUSD: 5_000_000,
+                        period: "month", resetsAt: "2026-12-01T00:00:00Z")),
+                Self.user(
+                    "alice", cost: 61_420_000,
+                    budget: BudgetUse(
+                        limitMicroUSD: 50_000_000, spentMicroUSD: 61_420_000, reservedMicroUSD: 0,
+                        period: "week", resetsAt: "2026-12-07T00:00:00Z")),
+                Self.user(
+                    "frank", cost: 310_000,
+                    budget: BudgetUse(
+                        limitMicroUSD: 25_000_000, spentMicroUSD: 310_000, reservedMicroUSD: 0,
+                        period: "total", resetsAt: nil)),
+                Self.user("dave"),
+            ]))
         let bob = Self.userRow(html, "bob")
         #expect(bob.contains("class=\"budget-bar ok\" data-ratio=\"0.42\""))
         #expect(bob.contains("$21.00 of $50.00 this month, resets 2026-12-01"))
@@ -202,11 +223,14 @@ import Testing
     }
 
     @Test func usersTableShowsTokensAndCost() {
-        let html = UsagePage.render(Self.data(users: [
-            UserUsage(usage: GroupUsage(key: "carol", requests: 14_210, errors: 31, inputTokens: 48_200_000, outputTokens: 3_120_000,
-                                        cacheReadTokens: 21_400_000, cacheWriteTokens: 1_900_000, costMicroUSD: 61_420_000, unpriced: 3),
-                      budget: nil),
-        ]))
+        let html = UsagePage.render(
+            Self.data(users: [
+                UserUsage(
+                    usage: GroupUsage(
+                        key: "carol", requests: 14_210, errors: 31, inputTokens: 48_200_000, outputTokens: 3_120_000,
+                        cacheReadTokens: 21_400_000, cacheWriteTokens: 1_900_000, costMicroUSD: 61_420_000, unpriced: 3),
+                    budget: nil)
+            ]))
         let row = Self.userRow(html, "carol")
         for text in ["14,210", ">31<", "48,200,000", "3,120,000", "21,400,000", "1,900,000", "$61.42", "unpriced: 3"] {
             #expect(row.contains(text), "\(text)")
@@ -214,10 +238,13 @@ import Testing
     }
 
     @Test func targetsAndRoutesMarkUnpricedRows() {
-        let html = UsagePage.render(Self.data(
-            targets: [GroupUsage(key: "openrouter:anthropic/claude-sonnet-4.5", requests: 5, costMicroUSD: 88_000_000),
-                      GroupUsage(key: "local:qwen/qwen3-32b", requests: 14, unpriced: 14)],
-            routes: [GroupUsage(key: "cheap/*", requests: 14, unpriced: 14)]))
+        let html = UsagePage.render(
+            Self.data(
+                targets: [
+                    GroupUsage(key: "openrouter:anthropic/claude-sonnet-4.5", requests: 5, costMicroUSD: 88_000_000),
+                    GroupUsage(key: "local:qwen/qwen3-32b", requests: 14, unpriced: 14),
+                ],
+                routes: [GroupUsage(key: "cheap/*", requests: 14, unpriced: 14)]))
         let targets = Self.slice(html, from: "<table id=\"targets\"", to: "</table>")
         #expect(targets.contains("openrouter:anthropic/claude-sonnet-4.5"))
         #expect(Self.slice(targets, from: "<tr data-key=\"local:qwen/qwen3-32b\"", to: "</tr>").contains("unpriced: 14"))
@@ -227,10 +254,11 @@ import Testing
     }
 
     @Test func healthShowsCooldownAndFallbacks() {
-        let html = UsagePage.render(Self.data(health: [
-            TargetHealth(route: "default", target: "openai:gpt-4.1-mini", coolingDown: true, fallbacks: 57),
-            TargetHealth(route: "default", target: "openrouter:anthropic/claude-sonnet-4.5", coolingDown: false, fallbacks: 0),
-        ]))
+        let html = UsagePage.render(
+            Self.data(health: [
+                TargetHealth(route: "default", target: "openai:gpt-4.1-mini", coolingDown: true, fallbacks: 57),
+                TargetHealth(route: "default", target: "openrouter:anthropic/claude-sonnet-4.5", coolingDown: false, fallbacks: 0),
+            ]))
         let table = Self.slice(html, from: "<table id=\"health\"", to: "</table>")
         let cooling = Self.slice(table, from: "data-target=\"openai:gpt-4.1-mini\"", to: "</tr>")
         #expect(cooling.contains("cooling down"))

@@ -6,13 +6,13 @@ import Testing
 
 @Suite struct ConfigLoaderTests {
     static let minimal = """
-    providers:
-      or: { kind: openai, base_url: "https://openrouter.ai/api/v1", api_key: "${KEY}" }
-    routes:
-      - name: default
-        match: { models: ["*"] }
-        targets: [ { provider: or, model: "m/a" } ]
-    """
+        providers:
+          or: { kind: openai, base_url: "https://openrouter.ai/api/v1", api_key: "${KEY}" }
+        routes:
+          - name: default
+            match: { models: ["*"] }
+            targets: [ { provider: or, model: "m/a" } ]
+        """
 
     @Test func minimalConfigGetsDefaults() throws {
         let c = try StageHarness.config(Self.minimal, environment: ["KEY": "k1"])
@@ -40,22 +40,22 @@ import Testing
 
     @Test func everyProblemIsReportedWithPathAndLine() throws {
         let yaml = """
-        server:
-          listen: 127.0.0.1:8000
-          bogus: 1
-        providers:
-          or: { kind: openai, base_url: "https://x.example/v1" }
-        routes:
-          - name: r1
-            match: { models: ["*"] }
-            targets:
-              - provider: openroutr
-                model: m
-            limits: { rpm: 0 }
-        users:
-          - name: bob
-            token_sha256: abc
-        """
+            server:
+              listen: 127.0.0.1:8000
+              bogus: 1
+            providers:
+              or: { kind: openai, base_url: "https://x.example/v1" }
+            routes:
+              - name: r1
+                match: { models: ["*"] }
+                targets:
+                  - provider: openroutr
+                    model: m
+                limits: { rpm: 0 }
+            users:
+              - name: bob
+                token_sha256: abc
+            """
         do {
             _ = try StageHarness.config(yaml)
             Issue.record("expected problems")
@@ -71,11 +71,11 @@ import Testing
 
     @Test func variablesExpandWithDefaultsAndMissingOnesAreNamed() throws {
         let yaml = """
-        server: { listen: "127.0.0.1:${PORT:-8123}" }
-        providers:
-          or: { base_url: "${BASE}", api_key: k }
-        routes: [ { name: d, match: { models: ["*"] }, targets: [ { provider: or, model: "${MODEL}" } ] } ]
-        """
+            server: { listen: "127.0.0.1:${PORT:-8123}" }
+            providers:
+              or: { base_url: "${BASE}", api_key: k }
+            routes: [ { name: d, match: { models: ["*"] }, targets: [ { provider: or, model: "${MODEL}" } ] } ]
+            """
         let ok = try StageHarness.config(yaml, environment: ["BASE": "http://127.0.0.1:1/v1", "MODEL": "x/y"])
         #expect(ok.server.port == 8123)
         #expect(ok.routes[0].targets[0].model == "x/y")
@@ -91,10 +91,10 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try "sk-from-file\n".write(to: dir.appendingPathComponent("key"), atomically: true, encoding: .utf8)
         let yaml = """
-        providers:
-          or: { base_url: "https://openrouter.ai/api/v1", api_key: { file: key } }
-        routes: [ { name: d, match: { models: ["*"] }, targets: [ { provider: or, model: m } ] } ]
-        """
+            providers:
+              or: { base_url: "https://openrouter.ai/api/v1", api_key: { file: key } }
+            routes: [ { name: d, match: { models: ["*"] }, targets: [ { provider: or, model: m } ] } ]
+            """
         let c = try ConfigLoader(environment: [:]).load(bytes: Array(yaml.utf8), baseDirectory: dir.path)
         #expect(c.providers[0].apiKey?.exposedValue == "sk-from-file")
         #expect("\(c.providers[0].apiKey!)" == "***")
@@ -103,23 +103,30 @@ import Testing
 
     @Test func pipelineMustEndWithTransport() throws {
         let yaml = Self.minimal + "\npipeline: [logger, transport, mapper, translator]\n"
-        do { _ = try StageHarness.config(yaml, environment: ["KEY": "k"]); Issue.record("accepted") } catch let e as ConfigError {
+        do {
+            _ = try StageHarness.config(yaml, environment: ["KEY": "k"])
+            Issue.record("accepted")
+        } catch let e as ConfigError {
             #expect(e.problems.map(\.description).contains { $0.contains("transport must be the last stage") })
         }
     }
 
     @Test func usersAndTokensAreValidated() throws {
         let hash = TokenFactory.hash("sy-abc")
-        let yaml = Self.minimal + """
+        let yaml =
+            Self.minimal + """
 
-        auth: { mode: tokens }
-        users:
-          - { name: a, token_sha256: \(hash), routes: [default] }
-          - { name: b, token_sha256: \(hash) }
-          - { name: c, token: "literal-token" }
-          - { name: d, token: "${D_TOKEN}", routes: [nope] }
-        """
-        do { _ = try StageHarness.config(yaml, environment: ["KEY": "k", "D_TOKEN": "t"]); Issue.record("accepted") } catch let e as ConfigError {
+                auth: { mode: tokens }
+                users:
+                  - { name: a, token_sha256: \(hash), routes: [default] }
+                  - { name: b, token_sha256: \(hash) }
+                  - { name: c, token: "literal-token" }
+                  - { name: d, token: "${D_TOKEN}", routes: [nope] }
+                """
+        do {
+            _ = try StageHarness.config(yaml, environment: ["KEY": "k", "D_TOKEN": "t"])
+            Issue.record("accepted")
+        } catch let e as ConfigError {
             let text = e.problems.map(\.description)
             #expect(text.contains { $0.contains("duplicate token") })
             #expect(text.contains { $0.contains("users[2].token: a plain token must come from ${VAR}") })
@@ -128,7 +135,10 @@ import Testing
     }
 
     @Test func yamlSyntaxErrorsHaveALine() {
-        do { _ = try StageHarness.config("routes:\n  - name: [unclosed\n"); Issue.record("accepted") } catch let e as ConfigError {
+        do {
+            _ = try StageHarness.config("routes:\n  - name: [unclosed\n")
+            Issue.record("accepted")
+        } catch let e as ConfigError {
             #expect(e.problems.first?.line != nil)
             #expect(e.problems.first?.message.contains("YAML syntax error") == true)
         } catch { Issue.record("\(error)") }
@@ -136,16 +146,16 @@ import Testing
 
     @Test func mergeKeysAndAnchorsWork() throws {
         let yaml = """
-        x-timeouts: &t { connect: 1s, first_byte: 2s, idle: 3s }
-        """
+            x-timeouts: &t { connect: 1s, first_byte: 2s, idle: 3s }
+            """
         // Top-level extension keys are not part of the contract: anchors must live inside known keys.
         #expect(throws: ConfigError.self) { try StageHarness.config(yaml + "\n" + Self.minimal, environment: ["KEY": "k"]) }
         let ok = """
-        providers:
-          a: &base { base_url: "http://127.0.0.1:1/v1", api_key: k, timeouts: { connect: 1s, first_byte: 2s, idle: 3s } }
-          b: { <<: *base, base_url: "http://127.0.0.1:2/v1" }
-        routes: [ { name: d, match: { models: ["*"] }, targets: [ { provider: b, model: m } ] } ]
-        """
+            providers:
+              a: &base { base_url: "http://127.0.0.1:1/v1", api_key: k, timeouts: { connect: 1s, first_byte: 2s, idle: 3s } }
+              b: { <<: *base, base_url: "http://127.0.0.1:2/v1" }
+            routes: [ { name: d, match: { models: ["*"] }, targets: [ { provider: b, model: m } ] } ]
+            """
         let c = try StageHarness.config(ok)
         #expect(c.providers[1].baseURL == "http://127.0.0.1:2/v1")
         #expect(c.providers[1].timeouts.idle == .seconds(3))
@@ -167,7 +177,8 @@ import Testing
     }
 
     @Test func shippedReferenceConfigHasTheDefaultRoutes() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let shipped = try ConfigLoader(environment: [:]).load(path: root.appendingPathComponent("config/switchyard.yaml").path)
         let embedded = try ConfigLoader(environment: [:]).load(bytes: Array(DefaultConfig.yaml.utf8))
         #expect(shipped.routes.map(\.name) == embedded.routes.map(\.name))

@@ -18,7 +18,13 @@ import Testing
     ]
 
     static func yaml(_ path: String, _ value: String) -> String {
-        var server = "", timeouts = "", provider = "", fallback = "", limits = "", target = "", match = ""
+        var server = ""
+        var timeouts = ""
+        var provider = ""
+        var fallback = ""
+        var limits = ""
+        var target = ""
+        var match = ""
         let v = "\"\(value)\""
         switch path {
         case "server.read_timeout": server = "read_timeout: \(v)"
@@ -41,19 +47,21 @@ import Testing
         default: fatalError(path)
         }
         return """
-        server: { \(server) }
-        providers:
-          up: { base_url: "http://127.0.0.1:9/v1", timeouts: { \(timeouts) }\(provider) }
-        routes:
-          - { name: main, match: { models: ["*"]\(match) }, targets: [ { provider: up, model: a\(target) } ] }
-        fallback: { \(fallback) }
-        limits: { per_user: { \(limits.isEmpty ? "rpm: 5" : limits) } }
-        """
+            server: { \(server) }
+            providers:
+              up: { base_url: "http://127.0.0.1:9/v1", timeouts: { \(timeouts) }\(provider) }
+            routes:
+              - { name: main, match: { models: ["*"]\(match) }, targets: [ { provider: up, model: a\(target) } ] }
+            fallback: { \(fallback) }
+            limits: { per_user: { \(limits.isEmpty ? "rpm: 5" : limits) } }
+            """
     }
 
     static let hostile: [Kind: [String]] = [
-        .duration: ["1e300s", "10000000000s", "-1s", "nans", "infs", "1e3000ms", "99999999999999999999h", "1.5", "s", "", "0x10s", "-0.5ms",
-                    "9223372036854775807ms", "25h", "86401s", "1_0s"],
+        .duration: [
+            "1e300s", "10000000000s", "-1s", "nans", "infs", "1e3000ms", "99999999999999999999h", "1.5", "s", "", "0x10s", "-0.5ms",
+            "9223372036854775807ms", "25h", "86401s", "1_0s",
+        ],
         .size: ["1e300KiB", "-1", "99999999999999999999", "1e30", "nan", "inf", "2GiB", "0", "-0.5MiB", "1e3000", "KiB", "9223372036854775807"],
         .count: ["-1", "99999999999999999999", "1.5", "1e3", "nan", "9223372036854775807", "2000000000000000", "true", ""],
     ]

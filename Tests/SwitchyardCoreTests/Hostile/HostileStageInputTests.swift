@@ -39,11 +39,12 @@ import Testing
     }
 
     @Test func theLimiterStageSaysANeverFittingRequestCannotBeRetried() async throws {
-        let config = try StageHarness.config("""
-        providers: { up: { base_url: "http://127.0.0.1:9/v1", api_key: k } }
-        routes: [ { name: main, match: { models: ["*"] }, targets: [ { provider: up, model: a } ] } ]
-        limits: { per_user: { tpm: 100 } }
-        """)
+        let config = try StageHarness.config(
+            """
+            providers: { up: { base_url: "http://127.0.0.1:9/v1", api_key: k } }
+            routes: [ { name: main, match: { models: ["*"] }, targets: [ { provider: up, model: a } ] } ]
+            limits: { per_user: { tpm: 100 } }
+            """)
         let stage = LimiterStage(config: config, state: LimiterState(), clock: { 1 })
         let body = StageFixtures.body(text: String(repeating: "word ", count: 2000))
         let next = RecordingNext()
@@ -62,14 +63,17 @@ import Testing
     static let hugeRetryAfters = ["1e30", "nan", "inf", "-5", "99999999999999999999", "abc", "86401", "Sat, 03 Dec 2126 08:00:00 GMT"]
 
     @Test(arguments: hugeRetryAfters) func aHugeOrOddRetryAfterMovesOnInsteadOfWaiting(_ header: String) async throws {
-        let config = try StageHarness.config("""
-        providers: { up: { base_url: "http://127.0.0.1:9/v1", api_key: k } }
-        routes: [ { name: main, match: { models: ["*"] }, targets: [ { provider: up, model: a }, { provider: up, model: b } ] } ]
-        fallback: { retries_per_target: 3, cooldown: 0s }
-        """)
+        let config = try StageHarness.config(
+            """
+            providers: { up: { base_url: "http://127.0.0.1:9/v1", api_key: k } }
+            routes: [ { name: main, match: { models: ["*"] }, targets: [ { provider: up, model: a }, { provider: up, model: b } ] } ]
+            fallback: { retries_per_target: 3, cooldown: 0s }
+            """)
         let stage = MapperStage(providers: config.providers, policy: config.fallback, cooldowns: CooldownTable())
         let next = RecordingNext { _, context, n in
-            if n == 0 { throw GatewayError.upstream(UpstreamFailure(kind: .rateLimited, upstreamStatus: 429, message: "slow", retryAfter: header), target: "t") }
+            if n == 0 {
+                throw GatewayError.upstream(UpstreamFailure(kind: .rateLimited, upstreamStatus: 429, message: "slow", retryAfter: header), target: "t")
+            }
             return .json(200, Array(context.target!.target.model.utf8))
         }
         let reply = try await stage.handle(StageHarness.call(StageFixtures.body(), config: config), context: StageHarness.context(), next: next.next)
@@ -79,11 +83,12 @@ import Testing
 
     @Test func anEnormousCooldownIsAConfigErrorNotATrap() {
         #expect(throws: ConfigError.self) {
-            try StageHarness.config("""
-            providers: { up: { base_url: "http://127.0.0.1:9/v1" } }
-            routes: [ { name: main, match: { models: ["*"] }, targets: [ { provider: up, model: a } ] } ]
-            fallback: { cooldown: 10000000000s }
-            """)
+            try StageHarness.config(
+                """
+                providers: { up: { base_url: "http://127.0.0.1:9/v1" } }
+                routes: [ { name: main, match: { models: ["*"] }, targets: [ { provider: up, model: a } ] } ]
+                fallback: { cooldown: 10000000000s }
+                """)
         }
     }
 }

@@ -26,7 +26,10 @@ import Testing
     @Test func unknownTokenIs401() async throws {
         let next = RecordingNext()
         let call = StageHarness.call(StageFixtures.body(), config: config, credential: "sy-wrong")
-        do { _ = try await stage.handle(call, context: StageHarness.context(), next: next.next); Issue.record("admitted") } catch let e as GatewayError {
+        do {
+            _ = try await stage.handle(call, context: StageHarness.context(), next: next.next)
+            Issue.record("admitted")
+        } catch let e as GatewayError {
             #expect(e.status == 401)
         }
         #expect(next.count == 0)
@@ -43,7 +46,10 @@ import Testing
     @Test func routeOutsideTheAllowListIs403() async throws {
         let next = RecordingNext()
         let denied = StageHarness.call(StageFixtures.body(model: "claude-sonnet-4-5"), config: config, credential: StageFixtures.aliceToken)
-        do { _ = try await stage.handle(denied, context: StageHarness.context(), next: next.next); Issue.record("admitted") } catch let e as GatewayError {
+        do {
+            _ = try await stage.handle(denied, context: StageHarness.context(), next: next.next)
+            Issue.record("admitted")
+        } catch let e as GatewayError {
             #expect(e.status == 403)
             #expect(e.type == .permission)
         }

@@ -73,9 +73,15 @@ final class TestClock: Sendable {
         let next = RecordingNext { _, _, _ in
             Reply(status: 200, headers: [], body: .stream(ReplyStream(next: { nil })))
         }
-        guard case .success(let first) = await send("alice", next: next) else { Issue.record("first rejected"); return }
+        guard case .success(let first) = await send("alice", next: next) else {
+            Issue.record("first rejected")
+            return
+        }
         if case .success = await send("alice", next: next) { Issue.record("second admitted while the first stream is open") }
-        guard case .stream(let stream) = first.body else { Issue.record("no stream"); return }
+        guard case .stream(let stream) = first.body else {
+            Issue.record("no stream")
+            return
+        }
         #expect(state.inFlight("user:alice") == 1)
         stream.finish(.abandoned)  // the client went away
         #expect(state.inFlight("user:alice") == 0)
@@ -88,10 +94,16 @@ final class TestClock: Sendable {
             context.stats.usage = Usage(inputTokens: 9500, outputTokens: 400)
             return .json(200, Array("{}".utf8))
         }
-        guard case .success = await send("alice", next: next) else { Issue.record("rejected"); return }
+        guard case .success = await send("alice", next: next) else {
+            Issue.record("rejected")
+            return
+        }
         clock.advance(seconds: 1)
         let result = await send("alice", next: next)
-        guard case .failure(let e) = result else { Issue.record("second admitted past tpm"); return }
+        guard case .failure(let e) = result else {
+            Issue.record("second admitted past tpm")
+            return
+        }
         #expect(e.message.contains("tpm"))
         #expect(e.rendered.headers.contains { $0.0 == "anthropic-ratelimit-tokens-limit" && $0.1 == "10000" })
     }

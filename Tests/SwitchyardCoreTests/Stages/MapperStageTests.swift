@@ -90,21 +90,27 @@ import Testing
         let next = RecordingNext()
         let count = StageHarness.call(#"{"model":"m","messages":[{"role":"user","content":"hello there"}]}"#, config: config, endpoint: .countTokens)
         let reply = try await stage.handle(count, context: StageHarness.context(), next: next.next)
-        guard case .bytes(let body) = reply.body else { Issue.record("no body"); return }
+        guard case .bytes(let body) = reply.body else {
+            Issue.record("no body")
+            return
+        }
         #expect((try JSONParser.parse(body))["input_tokens"]?.intValue ?? 0 > 0)
         let zero = StageHarness.call(#"{"model":"m","max_tokens":0,"messages":[{"role":"user","content":"x"}]}"#, config: config)
         let z = try await stage.handle(zero, context: StageHarness.context(), next: next.next)
-        guard case .bytes(let zb) = z.body else { Issue.record("no body"); return }
+        guard case .bytes(let zb) = z.body else {
+            Issue.record("no body")
+            return
+        }
         #expect((try JSONParser.parse(zb))["stop_reason"]?.stringValue == "max_tokens")
         #expect(next.count == 0)
     }
 
     @Test func missingUpstreamKeyNamesTheVariable() async throws {
         let yaml = """
-        providers:
-          or: { base_url: "https://openrouter.ai/api/v1", api_key: "${OPENROUTER_API_KEY}" }
-        routes: [ { name: d, match: { models: ["*"] }, targets: [ { provider: or, model: m } ] } ]
-        """
+            providers:
+              or: { base_url: "https://openrouter.ai/api/v1", api_key: "${OPENROUTER_API_KEY}" }
+            routes: [ { name: d, match: { models: ["*"] }, targets: [ { provider: or, model: m } ] } ]
+            """
         let c = try StageHarness.config(yaml)
         let mapper = MapperStage(providers: c.providers, policy: c.fallback, cooldowns: CooldownTable())
         let next = RecordingNext()

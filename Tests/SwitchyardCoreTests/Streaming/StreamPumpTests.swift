@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import SwitchyardCore
 import SwitchyardTesting
@@ -72,8 +73,6 @@ import Testing
         #expect(stopped.value == 1)
     }
 }
-
-import NIOConcurrencyHelpers
 
 /// A thread-safe counter for test producers.
 final class Counter: Sendable {

@@ -8,7 +8,8 @@ import Testing
 @Suite struct HostileUpstreamValueTests {
     static let counts: [(json: String, expected: Int?)] = [
         ("-1", 0), ("0", 0), ("5", 5), ("9223372036854775807", Usage.maxTokens), ("-9223372036854775808", 0),
-        ("99999999999999999999", Usage.maxTokens), ("-99999999999999999999", 0), ("1e300", Usage.maxTokens), ("5.5", nil), ("5.0", 5), ("\"12\"", nil), ("null", nil),
+        ("99999999999999999999", Usage.maxTokens), ("-99999999999999999999", 0), ("1e300", Usage.maxTokens), ("5.5", nil), ("5.0", 5), ("\"12\"", nil),
+        ("null", nil),
         ("true", nil), ("[]", nil), ("{}", nil), ("1000000001", Usage.maxTokens),
     ]
 
@@ -21,15 +22,19 @@ import Testing
 
     @Test(arguments: counts) func anthropicUsageMergeKeepsOnlyIntegers(_ c: (json: String, expected: Int?)) throws {
         var usage = Usage(inputTokens: 7, outputTokens: 7, cacheReadInputTokens: 7, cacheCreationInputTokens: 7)
-        usage.merge(anthropic: try JSONParser.parse(#"{"input_tokens":\#(c.json),"output_tokens":\#(c.json),"cache_read_input_tokens":\#(c.json),"cache_creation_input_tokens":\#(c.json)}"#))
+        usage.merge(
+            anthropic: try JSONParser.parse(
+                #"{"input_tokens":\#(c.json),"output_tokens":\#(c.json),"cache_read_input_tokens":\#(c.json),"cache_creation_input_tokens":\#(c.json)}"#))
         #expect(usage.inputTokens == (c.expected ?? 7))
         #expect(usage.cacheCreationInputTokens == (c.expected ?? 7))
         #expect(usage.totalInputTokens == 3 * (c.expected ?? 7))
     }
 
     @Test func cachedTokensLargerThanThePromptNeverGoNegative() throws {
-        let usage = try #require(Usage(openAI: try JSONParser.parse(
-            #"{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":9223372036854775807,"cache_write_tokens":-4}}"#)))
+        let usage = try #require(
+            Usage(
+                openAI: try JSONParser.parse(
+                    #"{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":9223372036854775807,"cache_write_tokens":-4}}"#)))
         #expect(usage.inputTokens == 0)
         #expect(usage.cacheReadInputTokens == Usage.maxTokens)
         #expect(usage.cacheCreationInputTokens == 0)
@@ -144,11 +149,12 @@ import Testing
     /// Random damage to a valid transcript, fed in random pieces: whatever happens, the output
     /// is well-formed SSE ending in message_stop or error, or the failure is thrown before commit.
     @Test func damagedTranscriptsAlwaysEndWellFormed() throws {
-        let valid = Array((chunk(#"{"reasoning_details":[{"type":"reasoning.text","text":"t","format":"x","index":0}]}"#)
-            + chunk(#"{"content":"hello"}"#)
-            + chunk(#"{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"f","arguments":"{\"a\":"}}]}"#)
-            + chunk(#"{"tool_calls":[{"index":0,"function":{"arguments":"1}"}}]}"#)
-            + chunk("{}", finish: "tool_calls", usage: #"{"prompt_tokens":3,"completion_tokens":-4}"#) + "data: [DONE]\n\n").utf8)
+        let valid = Array(
+            (chunk(#"{"reasoning_details":[{"type":"reasoning.text","text":"t","format":"x","index":0}]}"#)
+                + chunk(#"{"content":"hello"}"#)
+                + chunk(#"{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"f","arguments":"{\"a\":"}}]}"#)
+                + chunk(#"{"tool_calls":[{"index":0,"function":{"arguments":"1}"}}]}"#)
+                + chunk("{}", finish: "tool_calls", usage: #"{"prompt_tokens":3,"completion_tokens":-4}"#) + "data: [DONE]\n\n").utf8)
         var rng = SeededRandom(seed: 42)
         let specials: [UInt8] = Array("{}[]\":,\\\n-9e.".utf8) + [0, 0xFF, 0xC3]
         for _ in 0..<400 {
@@ -167,7 +173,10 @@ import Testing
             var start = 0
             while start < bytes.count {
                 let end = min(bytes.count, start + 1 + Int(rng.next() % 64))
-                do { try t.feed(Array(bytes[start..<end])) } catch { threw = true; break }
+                do { try t.feed(Array(bytes[start..<end])) } catch {
+                    threw = true
+                    break
+                }
                 output += t.takeOutput()
                 start = end
             }

@@ -54,7 +54,8 @@ import Testing
         context.redactions = [Self.key]
         for split in 1..<Self.key.count {
             var t = ChatStreamTranslator(context: context)
-            let a = String(Self.key.prefix(split)), b = String(Self.key.dropFirst(split))
+            let a = String(Self.key.prefix(split))
+            let b = String(Self.key.dropFirst(split))
             for piece in ["key: " + a, b + " end"] {
                 try t.feed(Array((#"data: {"choices":[{"index":0,"delta":{"content":"\#(piece)"}}]}"# + "\n\n").utf8))
             }

@@ -37,7 +37,10 @@ import Testing
 
     @Test func boundsNestingWithoutRecursingForever() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
-        do { _ = try parse(deep); Issue.record("accepted") } catch let error as JSONParseError { #expect(error.message.contains("nested deeper than 128")) } catch { Issue.record("\(error)") }
+        do {
+            _ = try parse(deep)
+            Issue.record("accepted")
+        } catch let error as JSONParseError { #expect(error.message.contains("nested deeper than 128")) } catch { Issue.record("\(error)") }
         let ok = String(repeating: "[", count: 128) + String(repeating: "]", count: 128)
         #expect((try? parse(ok)) != nil)
     }
@@ -72,7 +75,9 @@ import Testing
             let length = Int.random(in: 0..<40, using: &generator)
             var s = ""
             for _ in 0..<length {
-                s.append(Bool.random(using: &generator) ? specials.randomElement(using: &generator)! : Character(UnicodeScalar(UInt8.random(in: 0x20...0x7E, using: &generator))))
+                s.append(
+                    Bool.random(using: &generator)
+                        ? specials.randomElement(using: &generator)! : Character(UnicodeScalar(UInt8.random(in: 0x20...0x7E, using: &generator))))
             }
             let encoded = try JSONSerialization.data(withJSONObject: [s], options: [.fragmentsAllowed])
             let parsed = try JSONParser.parse([UInt8](encoded))

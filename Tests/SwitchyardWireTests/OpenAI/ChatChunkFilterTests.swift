@@ -9,7 +9,9 @@ import Testing
     static let text = #"data: {"id":"g","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"# + "\n\n"
     static let finish = #"data: {"id":"g","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"# + "\n\n"
     static let usageOnly = #"data: {"id":"g","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15}}"# + "\n\n"
-    static let finishWithUsage = #"data: {"id":"g","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9,"prompt_tokens_details":{"cached_tokens":4}}}"# + "\n\n"
+    static let finishWithUsage =
+        #"data: {"id":"g","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9,"prompt_tokens_details":{"cached_tokens":4}}}"#
+        + "\n\n"
     static let done = "data: [DONE]\n\n"
 
     /// Runs a transcript through a filter in pieces of `piece` bytes (0 = whole).
@@ -78,7 +80,8 @@ import Testing
     }
 
     @Test func passthroughBodyReplacesModelCapsTokensAndAsksForUsage() throws {
-        let body = Array(#"{"model":"gpt-x","max_tokens":9000,"stream":true,"stream_options":{"other":1},"x_unknown":[1],"messages":[{"role":"user","content":"hi"}]}"#.utf8)
+        let body = Array(
+            #"{"model":"gpt-x","max_tokens":9000,"stream":true,"stream_options":{"other":1},"x_unknown":[1],"messages":[{"role":"user","content":"hi"}]}"#.utf8)
         let request = try ChatCompletionRequest.decode(body: body)
         let out = try JSONParser.parse(ChatPassthrough.body(request, upstreamModel: "up/m", maxTokensCap: 4000))
         #expect(out["model"]?.stringValue == "up/m")

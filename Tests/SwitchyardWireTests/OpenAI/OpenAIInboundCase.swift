@@ -14,9 +14,10 @@ struct OpenAIInboundCase: CustomStringConvertible, Sendable {
     var upstreamModel: String { meta["upstream_model"]?.stringValue ?? "claude-target-model" }
     var maxTokensCap: Int? { meta["options"]?["max_tokens_cap"]?.intValue.map(Int.init) }
     var replyContext: ChatReplyContext {
-        ChatReplyContext(clientModel: meta["client_model"]?.stringValue ?? "gpt-client", created: meta["created"]?.intValue ?? 1_700_000_000,
-                         includeUsage: meta["include_usage"]?.boolValue ?? false,
-                         reasoningContent: meta["options"]?["reasoning_content"]?.boolValue ?? false, estimatedInputTokens: 42)
+        ChatReplyContext(
+            clientModel: meta["client_model"]?.stringValue ?? "gpt-client", created: meta["created"]?.intValue ?? 1_700_000_000,
+            includeUsage: meta["include_usage"]?.boolValue ?? false,
+            reasoningContent: meta["options"]?["reasoning_content"]?.boolValue ?? false, estimatedInputTokens: 42)
     }
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where access-log lines go (`logging.access_log`: stdout, stderr or a file). One `write(2)`
@@ -11,12 +12,20 @@ public final class AccessLogSink: Sendable {
 
     public init(destination: String) throws {
         switch destination {
-        case "stdout": fd = 1; ownsFD = false
-        case "stderr": fd = 2; ownsFD = false
-        case "off", "none": fd = -1; ownsFD = false
+        case "stdout":
+            fd = 1
+            ownsFD = false
+        case "stderr":
+            fd = 2
+            ownsFD = false
+        case "off", "none":
+            fd = -1
+            ownsFD = false
         default:
             let opened = open(destination, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-            guard opened >= 0 else { throw ConfigError(problems: [ConfigProblem(path: "logging.access_log", line: nil, message: "cannot open \(destination) for appending")]) }
+            guard opened >= 0 else {
+                throw ConfigError(problems: [ConfigProblem(path: "logging.access_log", line: nil, message: "cannot open \(destination) for appending")])
+            }
             fd = opened
             ownsFD = true
         }

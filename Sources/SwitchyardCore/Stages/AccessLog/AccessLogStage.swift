@@ -18,8 +18,10 @@ public struct AccessLogStage: Stage {
     let accounting: Accounting?
     let metrics: Metrics
 
-    public init(sink: AccessLogSink, format: LoggingSettings.Format, verbose: Bool, metrics: Metrics, secrets: [String] = [],
-                costs: CostBook? = nil, accounting: Accounting? = nil) {
+    public init(
+        sink: AccessLogSink, format: LoggingSettings.Format, verbose: Bool, metrics: Metrics, secrets: [String] = [],
+        costs: CostBook? = nil, accounting: Accounting? = nil
+    ) {
         self.metrics = metrics
         self.sink = sink
         self.format = format
@@ -57,9 +59,10 @@ public struct AccessLogStage: Stage {
             write(call: call, status: reply.status, stats: stats, context: context, responseBody: verbose ? body : nil)
         case .stream(let stream):
             let status = reply.status
-            reply.body = .stream(stream.observed { _ in
-                self.write(call: call, status: status, stats: stats, context: context)
-            })
+            reply.body = .stream(
+                stream.observed { _ in
+                    self.write(call: call, status: status, stats: stats, context: context)
+                })
         }
         return reply
     }
@@ -126,8 +129,10 @@ public struct AccessLogStage: Stage {
 
     /// The ledger row of a request that passed authentication (accounting.md "What is recorded"),
     /// and its spend and unpriced metrics.
-    func record(call: Call, status: Int, stats: CallStats, context: CallContext, cost: (micro: Int64?, source: String?)?,
-                accounting: Accounting, latency: UInt64) {
+    func record(
+        call: Call, status: Int, stats: CallStats, context: CallContext, cost: (micro: Int64?, source: String?)?,
+        accounting: Accounting, latency: UInt64
+    ) {
         let usage = stats.usage
         let user = stats.user ?? "anonymous"
         if let micro = cost.flatMap({ $0.micro }) { accounting.metrics.spend(user: user, route: stats.route ?? "", microUSD: micro) }
@@ -135,14 +140,16 @@ public struct AccessLogStage: Stage {
         guard let ledger = accounting.ledger else { return }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        ledger.record(UsageRecord(
-            timeMs: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec / 1_000_000), requestID: context.requestID, instance: accounting.instance,
-            user: stats.user, route: stats.route, endpoint: call.endpoint.rawValue,
-            model: stats.requestedModel.map { String($0.prefix(Self.maxRecordedModelLength)) }, target: stats.target,
-            attempts: stats.attempts, stream: stats.stream, status: status, errorType: stats.errorType,
-            inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, cacheReadTokens: usage?.cacheReadInputTokens ?? 0,
-            cacheWriteTokens: usage?.cacheCreationInputTokens ?? 0, estimated: usage?.estimated ?? false,
-            costMicroUSD: cost.flatMap { $0.micro }, costSource: cost?.source ?? nil, latencyMs: Self.ms(latency), ttfbMs: stats.firstByteNanos.map(Self.ms)))
+        ledger.record(
+            UsageRecord(
+                timeMs: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec / 1_000_000), requestID: context.requestID, instance: accounting.instance,
+                user: stats.user, route: stats.route, endpoint: call.endpoint.rawValue,
+                model: stats.requestedModel.map { String($0.prefix(Self.maxRecordedModelLength)) }, target: stats.target,
+                attempts: stats.attempts, stream: stats.stream, status: status, errorType: stats.errorType,
+                inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, cacheReadTokens: usage?.cacheReadInputTokens ?? 0,
+                cacheWriteTokens: usage?.cacheCreationInputTokens ?? 0, estimated: usage?.estimated ?? false,
+                costMicroUSD: cost.flatMap { $0.micro }, costSource: cost?.source ?? nil, latencyMs: Self.ms(latency), ttfbMs: stats.firstByteNanos.map(Self.ms)
+            ))
     }
 
     static func ms(_ nanos: UInt64) -> Double { (Double(nanos) / 1000).rounded() / 1000 }
@@ -166,13 +173,20 @@ public struct AccessLogStage: Stage {
                 divisor /= 10
             }
         }
-        digits(Int(tmv.tm_year) + 1900, 4); out.append(UInt8(ascii: "-"))
-        digits(Int(tmv.tm_mon) + 1, 2); out.append(UInt8(ascii: "-"))
-        digits(Int(tmv.tm_mday), 2); out.append(UInt8(ascii: "T"))
-        digits(Int(tmv.tm_hour), 2); out.append(UInt8(ascii: ":"))
-        digits(Int(tmv.tm_min), 2); out.append(UInt8(ascii: ":"))
-        digits(Int(tmv.tm_sec), 2); out.append(UInt8(ascii: "."))
-        digits(Int(t.tv_nsec / 1_000_000), 3); out.append(UInt8(ascii: "Z"))
+        digits(Int(tmv.tm_year) + 1900, 4)
+        out.append(UInt8(ascii: "-"))
+        digits(Int(tmv.tm_mon) + 1, 2)
+        out.append(UInt8(ascii: "-"))
+        digits(Int(tmv.tm_mday), 2)
+        out.append(UInt8(ascii: "T"))
+        digits(Int(tmv.tm_hour), 2)
+        out.append(UInt8(ascii: ":"))
+        digits(Int(tmv.tm_min), 2)
+        out.append(UInt8(ascii: ":"))
+        digits(Int(tmv.tm_sec), 2)
+        out.append(UInt8(ascii: "."))
+        digits(Int(t.tv_nsec / 1_000_000), 3)
+        out.append(UInt8(ascii: "Z"))
         return String(decoding: out, as: UTF8.self)
     }
 }

@@ -16,9 +16,11 @@ public struct LimiterStage: Stage {
     /// Unix seconds, for budget periods.
     let wallClock: @Sendable () -> Int64
 
-    public init(config: GatewayConfig, state: LimiterState, costs: CostBook? = nil, accounting: Accounting = .disabled(),
-                clock: @escaping @Sendable () -> UInt64 = { MonotonicClock.nanos() },
-                wallClock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+    public init(
+        config: GatewayConfig, state: LimiterState, costs: CostBook? = nil, accounting: Accounting = .disabled(),
+        clock: @escaping @Sendable () -> UInt64 = { MonotonicClock.nanos() },
+        wallClock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    ) {
         perUserDefault = config.defaultUserLimits
         self.state = state
         self.costs = costs ?? CostBook(config: config)
@@ -52,8 +54,9 @@ public struct LimiterStage: Stage {
                     retryAfterSeconds: nil, headers: error.headers + [("x-should-retry", "false")])
             }
             let seconds = Int(error.retryAfterNanos.addingSaturated(999_999_999) / 1_000_000_000)
-            throw GatewayError.rateLimited("rate limit exceeded: \(error.limit) limit of \(error.scope); retry in \(seconds)s",
-                                           retryAfterSeconds: max(seconds, 1), headers: error.headers)
+            throw GatewayError.rateLimited(
+                "rate limit exceeded: \(error.limit) limit of \(error.scope); retry in \(seconds)s",
+                retryAfterSeconds: max(seconds, 1), headers: error.headers)
         }
         let budgetTicket: BudgetBook.Ticket?  // settled once, from whichever task ends the reply
         if !budgets.isEmpty, let route = call.route {

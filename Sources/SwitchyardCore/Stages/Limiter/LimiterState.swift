@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 
 /// Limiter windows and in-flight counts, keyed by user and route, kept across reloads.
@@ -15,8 +16,8 @@ public final class LimiterState: @unchecked Sendable {
 
     /// Mutated only under `LimiterState.lock` (see the class comment).
     final class Bucket: @unchecked Sendable {
-        var admissions: [UInt64] = []       // times, oldest first
-        var reservations: [Reservation] = [] // oldest first
+        var admissions: [UInt64] = []  // times, oldest first
+        var reservations: [Reservation] = []  // oldest first
         var inFlight = 0
     }
 
@@ -24,7 +25,10 @@ public final class LimiterState: @unchecked Sendable {
     final class Reservation: @unchecked Sendable {
         let time: UInt64
         var tokens: Int
-        init(time: UInt64, tokens: Int) { self.time = time; self.tokens = tokens }
+        init(time: UInt64, tokens: Int) {
+            self.time = time
+            self.tokens = tokens
+        }
     }
 
     /// One limited scope of a request (the user, the route) with its limits.
@@ -76,7 +80,13 @@ public final class LimiterState: @unchecked Sendable {
             var worst: Rejection? = nil
             var headers: [(String, String)] = []
             let resolved = scopes.map { scope -> (Scope, Bucket) in
-                let b = buckets[scope.key] ?? { let n = Bucket(); buckets[scope.key] = n; return n }()
+                let b =
+                    buckets[scope.key]
+                    ?? {
+                        let n = Bucket()
+                        buckets[scope.key] = n
+                        return n
+                    }()
                 prune(b, now: now)
                 return (scope, b)
             }
@@ -93,8 +103,11 @@ public final class LimiterState: @unchecked Sendable {
                     let used = b.reservations.reduce(0) { $0.addingSaturated($1.tokens) }
                     if tokens > tpm {
                         // No wait can make room for it: refuse for good, saying so.
-                        worst = Self.worse(worst, Rejection(scope: scope.label, limit: "tpm", retryAfterNanos: Self.window, headers: [],
-                                                            neverFits: (tokens, tpm)))
+                        worst = Self.worse(
+                            worst,
+                            Rejection(
+                                scope: scope.label, limit: "tpm", retryAfterNanos: Self.window, headers: [],
+                                neverFits: (tokens, tpm)))
                     } else if used.addingSaturated(tokens) > tpm {
                         // Wait until enough old reservations expire to fit this one.
                         var freed = 0
@@ -109,8 +122,9 @@ public final class LimiterState: @unchecked Sendable {
                         worst = Self.worse(worst, Rejection(scope: scope.label, limit: "tpm", retryAfterNanos: wait, headers: []))
                     }
                     let reset = b.reservations.first.map { $0.time.addingSaturated(Self.window) } ?? now.addingSaturated(Self.window)
-                    headers += Self.headers("tokens", limit: tpm, remaining: max(tpm.subtractingSaturated(used).subtractingSaturated(tokens), 0),
-                                            resetNanos: reset, now: now)
+                    headers += Self.headers(
+                        "tokens", limit: tpm, remaining: max(tpm.subtractingSaturated(used).subtractingSaturated(tokens), 0),
+                        resetNanos: reset, now: now)
                 }
                 if let concurrent = scope.limits.concurrent, b.inFlight >= concurrent {
                     worst = Self.worse(worst, Rejection(scope: scope.label, limit: "concurrent", retryAfterNanos: 1_000_000_000, headers: []))
@@ -188,8 +202,6 @@ public final class LimiterState: @unchecked Sendable {
         ]
     }
 }
-
-import Foundation
 
 /// RFC 3339 timestamps for rate-limit reset headers.
 enum RFC3339 {

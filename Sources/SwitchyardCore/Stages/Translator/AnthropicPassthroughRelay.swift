@@ -9,7 +9,8 @@ enum AnthropicPassthroughRelay {
     /// How much of an upstream stream may be read looking for its first event.
     static let maxPreambleBytes = 1 << 20
 
-    static func start(raw: Reply, stats: CallStats, target: String, secrets: [String], idleTimeoutNanos: UInt64, streams: StreamRegistry?) async throws -> Reply {
+    static func start(raw: Reply, stats: CallStats, target: String, secrets: [String], idleTimeoutNanos: UInt64, streams: StreamRegistry?) async throws -> Reply
+    {
         guard case .stream(let upstream) = raw.body else { throw GatewayError.internalError("transport returned no stream") }
         // Hold the status until the first event is known good, so a failure is a real HTTP error.
         let preamble: [UInt8]
@@ -67,18 +68,20 @@ enum AnthropicPassthroughRelay {
                 }
             }
         }
-        let stream = ReplyStream(next: { await pump.next() }) { outcome in
-            if outcome == .abandoned { pump.cancel() }
-            upstream.finish(outcome)
-            stats.usage = watcher.usage
-            if let aborted = pump.abortedWith {
-                stats.errorType = aborted.rawValue
-            } else if watcher.failed {
-                stats.errorType = "api_error"
-            } else if outcome == .abandoned {
-                stats.errorType = "client_disconnected"
-            }
-        }
+        let stream = ReplyStream(
+            next: { await pump.next() },
+            onFinish: { outcome in
+                if outcome == .abandoned { pump.cancel() }
+                upstream.finish(outcome)
+                stats.usage = watcher.usage
+                if let aborted = pump.abortedWith {
+                    stats.errorType = aborted.rawValue
+                } else if watcher.failed {
+                    stats.errorType = "api_error"
+                } else if outcome == .abandoned {
+                    stats.errorType = "client_disconnected"
+                }
+            })
         return Reply(status: 200, headers: SSEHeaders.all, body: .stream(stream))
     }
 
@@ -179,7 +182,11 @@ final class PassthroughWatcher: @unchecked Sendable {
                     case "message_stop": _sawMessageStop = true
                     case "error": _sawError = true
                     case "message_start": if let u = json["message"]?["usage"] { _usage.merge(anthropic: u) }
-                    case "message_delta": if let u = json["usage"] { _usage.merge(anthropic: u); _sawFinalUsage = true }
+                    case "message_delta":
+                        if let u = json["usage"] {
+                            _usage.merge(anthropic: u)
+                            _sawFinalUsage = true
+                        }
                     default: break
                     }
                 }

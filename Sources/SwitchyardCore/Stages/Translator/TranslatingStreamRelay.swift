@@ -37,8 +37,10 @@ extension ChatChunkFilter: RelayedStreamTranslator {
 /// `StreamPump` whose producer translates each upstream chunk as it arrives. With `secrets`, every
 /// byte out is scrubbed (translators that scrub their own text pass none).
 enum TranslatingStreamRelay {
-    static func start<T: RelayedStreamTranslator>(raw: Reply, translator initial: T, stats: CallStats, target: String, idleTimeoutNanos: UInt64,
-                                                  secrets: [String] = [], streams: StreamRegistry?, inbound: InboundProtocol) async throws -> Reply {
+    static func start<T: RelayedStreamTranslator>(
+        raw: Reply, translator initial: T, stats: CallStats, target: String, idleTimeoutNanos: UInt64,
+        secrets: [String] = [], streams: StreamRegistry?, inbound: InboundProtocol
+    ) async throws -> Reply {
         guard case .stream(let upstream) = raw.body else { throw GatewayError.internalError("transport returned no stream") }
         var translator = initial
         do {
@@ -59,19 +61,21 @@ enum TranslatingStreamRelay {
             var scrubber = scrubber
             await relay(&translator, scrubber: &scrubber, upstream: upstream, pump: pump, result: result)
         }
-        let stream = ReplyStream(next: { await pump.next() }) { outcome in
-            if outcome == .abandoned { pump.cancel() }
-            upstream.finish(outcome)
-            let final = result.snapshot()
-            stats.usage = final.usage
-            if let aborted = pump.abortedWith {
-                stats.errorType = aborted.rawValue
-            } else if let failure = final.failure {
-                stats.errorType = failure.downstream.type.rawValue
-            } else if outcome == .abandoned || !final.complete {
-                stats.errorType = stats.errorType ?? "client_disconnected"
-            }
-        }
+        let stream = ReplyStream(
+            next: { await pump.next() },
+            onFinish: { outcome in
+                if outcome == .abandoned { pump.cancel() }
+                upstream.finish(outcome)
+                let final = result.snapshot()
+                stats.usage = final.usage
+                if let aborted = pump.abortedWith {
+                    stats.errorType = aborted.rawValue
+                } else if let failure = final.failure {
+                    stats.errorType = failure.downstream.type.rawValue
+                } else if outcome == .abandoned || !final.complete {
+                    stats.errorType = stats.errorType ?? "client_disconnected"
+                }
+            })
         return Reply(status: 200, headers: SSEHeaders.all, body: .stream(stream))
     }
 
@@ -87,8 +91,10 @@ enum TranslatingStreamRelay {
     }
 
     /// The producer: upstream chunks in, translated events out, until the translator finishes.
-    static func relay<T: RelayedStreamTranslator>(_ translator: inout T, scrubber: inout SecretScrubber?, upstream: ReplyStream,
-                                                  pump: StreamPump, result: RelayResult) async {
+    static func relay<T: RelayedStreamTranslator>(
+        _ translator: inout T, scrubber: inout SecretScrubber?, upstream: ReplyStream,
+        pump: StreamPump, result: RelayResult
+    ) async {
         while !translator.isFinished {
             do {
                 if let chunk = try await upstream.next() {

@@ -33,8 +33,9 @@ extension TranslatorStage {
             return .json(200, scrubber.scrubbingAll(body))
         case (.openai, true):
             let filter = ChatChunkFilter(includeUsage: request.includeUsage, estimatedInputTokens: call.estimatedInputTokens)
-            return try await TranslatingStreamRelay.start(raw: raw, translator: filter, stats: context.stats, target: resolved.label,
-                                                          idleTimeoutNanos: idle, secrets: secrets, streams: streams, inbound: .openAI)
+            return try await TranslatingStreamRelay.start(
+                raw: raw, translator: filter, stats: context.stats, target: resolved.label,
+                idleTimeoutNanos: idle, secrets: secrets, streams: streams, inbound: .openAI)
         case (.anthropic, false):
             let body = try await Self.collect(raw, limit: provider.maxResponseBytes, target: resolved.label, truncate: false)
             do {
@@ -46,14 +47,16 @@ extension TranslatorStage {
             }
         case (.anthropic, true):
             let translator = ChatChunkTranslator(context: replyContext(request, call: call))
-            return try await TranslatingStreamRelay.start(raw: raw, translator: translator, stats: context.stats, target: resolved.label,
-                                                          idleTimeoutNanos: idle, secrets: secrets, streams: streams, inbound: .openAI)
+            return try await TranslatingStreamRelay.start(
+                raw: raw, translator: translator, stats: context.stats, target: resolved.label,
+                idleTimeoutNanos: idle, secrets: secrets, streams: streams, inbound: .openAI)
         }
     }
 
     func replyContext(_ request: ChatCompletionRequest, call: Call) -> ChatReplyContext {
-        ChatReplyContext(clientModel: request.model, created: wallClock(), includeUsage: request.includeUsage,
-                         estimatedInputTokens: call.estimatedInputTokens)
+        ChatReplyContext(
+            clientModel: request.model, created: wallClock(), includeUsage: request.includeUsage,
+            estimatedInputTokens: call.estimatedInputTokens)
     }
 
     /// Checks a non-streamed OpenAI-compatible answer is a completion (not an error or junk in a

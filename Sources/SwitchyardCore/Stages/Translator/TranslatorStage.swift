@@ -23,8 +23,10 @@ public struct TranslatorStage: Stage {
     /// The gateway's open streams (keep-alives, idle timeouts, shutdown); nil in tests that need none.
     let streams: StreamRegistry?
 
-    public init(stripBillingHeader: Bool, secrets: [String] = [], streams: StreamRegistry? = nil,
-                wallClock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+    public init(
+        stripBillingHeader: Bool, secrets: [String] = [], streams: StreamRegistry? = nil,
+        wallClock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    ) {
         self.stripBillingHeader = stripBillingHeader
         self.secrets = secrets
         self.streams = streams
@@ -46,9 +48,10 @@ public struct TranslatorStage: Stage {
         var upstreamCall = call
         switch provider.kind {
         case .openai:
-            var builder = ChatRequestBuilder(options: TranslationOptions(
-                dialect: provider.dialect, upstreamModel: resolved.target.model,
-                maxTokensCap: resolved.target.maxTokens, stripBillingHeader: stripBillingHeader, requestCost: provider.cost == .upstream))
+            var builder = ChatRequestBuilder(
+                options: TranslationOptions(
+                    dialect: provider.dialect, upstreamModel: resolved.target.model,
+                    maxTokensCap: resolved.target.maxTokens, stripBillingHeader: stripBillingHeader, requestCost: provider.cost == .upstream))
             let body = builder.encode(request)
             for note in builder.notes { context.logger.debug("translation note", metadata: ["request_id": .string(context.requestID), "note": .string(note)]) }
             upstreamCall.upstream = UpstreamRequest(url: provider.endpointURL, headers: [], body: body, stream: request.stream)
@@ -70,9 +73,10 @@ public struct TranslatorStage: Stage {
                 throw GatewayError.upstream(error.redacting(secrets), target: resolved.label)
             }
         case (.openai, true):
-            return try await TranslatingStreamRelay.start(raw: raw, translator: ChatStreamTranslator(context: responseContext), stats: context.stats,
-                                                          target: resolved.label, idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds),
-                                                          streams: streams, inbound: .anthropic)
+            return try await TranslatingStreamRelay.start(
+                raw: raw, translator: ChatStreamTranslator(context: responseContext), stats: context.stats,
+                target: resolved.label, idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds),
+                streams: streams, inbound: .anthropic)
         case (.anthropic, false):
             let body = try await Self.collect(raw, limit: provider.maxResponseBytes, target: resolved.label, truncate: false)
             do {
@@ -82,8 +86,9 @@ public struct TranslatorStage: Stage {
             }
             return .json(200, scrubber.scrubbingAll(body))
         case (.anthropic, true):
-            return try await AnthropicPassthroughRelay.start(raw: raw, stats: context.stats, target: resolved.label, secrets: secrets,
-                                                             idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds), streams: streams)
+            return try await AnthropicPassthroughRelay.start(
+                raw: raw, stats: context.stats, target: resolved.label, secrets: secrets,
+                idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds), streams: streams)
         }
     }
 
@@ -123,8 +128,10 @@ public struct TranslatorStage: Stage {
                             return out
                         }
                         stream.finish(.abandoned)
-                        throw GatewayError.upstream(UpstreamFailure(kind: .badResponse, upstreamStatus: 200,
-                            message: "upstream response is larger than max_response_bytes (\(limit) bytes)"), target: target)
+                        throw GatewayError.upstream(
+                            UpstreamFailure(
+                                kind: .badResponse, upstreamStatus: 200,
+                                message: "upstream response is larger than max_response_bytes (\(limit) bytes)"), target: target)
                     }
                     out.append(contentsOf: chunk.readableBytesView)
                 }
