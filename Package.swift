@@ -57,15 +57,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Test helpers that need only the Wire module, so Wire's tests depend on Wire alone.
+        .target(name: "SwitchyardWireTesting", dependencies: ["SwitchyardWire"]),
         .target(
             name: "SwitchyardTesting",
-            dependencies: ["SwitchyardCore", "SwitchyardWire"]
+            dependencies: ["SwitchyardCore", "SwitchyardWire", "SwitchyardWireTesting"]
         ),
         .executableTarget(
             name: "SwitchyardBenchmarks",
             dependencies: ["SwitchyardWire", "SwitchyardCore", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/SwitchyardBenchmarks"),
-        .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardTesting"], exclude: ["Fixtures"]),
+        .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardWireTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore", "SwitchyardTesting"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,6 @@
 import Foundation
-import SwitchyardTesting
 import SwitchyardWire
+import SwitchyardWireTesting
 import Testing
 
 /// The golden fixtures (one directory per translation-spec vector and edge case), each run

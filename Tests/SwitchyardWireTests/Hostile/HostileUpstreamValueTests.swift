@@ -1,6 +1,6 @@
 import Foundation
-import SwitchyardTesting
 import SwitchyardWire
+import SwitchyardWireTesting
 import Testing
 
 /// Upstream replies are untrusted: hostile token counts, Retry-After values, strings and chunk

@@ -1,5 +1,5 @@
-import SwitchyardTesting
 import SwitchyardWire
+import SwitchyardWireTesting
 import Testing
 
 @Suite struct SecretScrubberTests {

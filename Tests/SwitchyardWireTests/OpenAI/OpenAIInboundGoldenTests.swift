@@ -1,5 +1,5 @@
-import SwitchyardTesting
 import SwitchyardWire
+import SwitchyardWireTesting
 import Testing
 
 /// The OpenAI front door's golden fixtures (translation-spec §7, docs/openai-front-door.md), each
