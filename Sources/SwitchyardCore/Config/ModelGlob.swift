@@ -45,6 +45,11 @@ public struct ModelGlob: Sendable, CustomStringConvertible {
         return true
     }
 
+    /// The UTF-8 length of the character that starts with `lead`.
+    private static func scalarLength(_ lead: UInt8) -> Int {
+        lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+    }
+
     /// General matcher for patterns with `?` (rare): iterative with backtracking to the last `*`.
     private static func wildcard(_ p: [UInt8], _ t: [UInt8]) -> Bool {
         var pi = 0
@@ -52,7 +57,10 @@ public struct ModelGlob: Sendable, CustomStringConvertible {
         var star = -1
         var mark = 0
         while ti < t.count {
-            if pi < p.count && (p[pi] == UInt8(ascii: "?") || p[pi] == t[ti]) {
+            if pi < p.count && p[pi] == UInt8(ascii: "?") {
+                pi += 1
+                ti = min(ti + scalarLength(t[ti]), t.count)  // one character, not one byte
+            } else if pi < p.count && p[pi] == t[ti] {
                 pi += 1
                 ti += 1
             } else if pi < p.count && p[pi] == UInt8(ascii: "*") {

@@ -28,6 +28,7 @@ public struct SSELineSplitter: Sendable {
             if c == 0x0A || c == 0x0D {
                 let piece = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
                 if pending.isEmpty {
+                    if piece.count > maxLineBytes { throw LineTooLong() }
                     try onLine(piece)
                 } else {
                     pending.append(contentsOf: piece)
