@@ -4,12 +4,12 @@ import NIOCore
 import NIOPosix
 import SwitchyardCore
 
-/// The `switchyard` command: serve, check, token, usage.
+/// The `switchyard` command: serve, check, token, usage, state.
 @main
 struct Switchyard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "An Anthropic Messages API gateway for OpenAI-compatible and Anthropic upstreams.",
-        subcommands: [Serve.self, Check.self, Token.self, UsageCommand.self],
+        subcommands: [Serve.self, Check.self, Token.self, UsageCommand.self, StateCommand.self],
         defaultSubcommand: Serve.self)
 
     static func main() async {

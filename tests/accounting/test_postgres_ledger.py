@@ -3,90 +3,31 @@ costs and budgets as the SQLite store, read back after a restart, and nothing lo
 database restarts under the gateway. A throwaway cluster is started for the module (initdb in a
 temp directory, loopback port, run as the `postgres` user: PostgreSQL refuses to run as root);
 scripts/test installs Debian's postgresql when it is missing."""
-import glob
 import os
 import pathlib
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 
+from pgcluster import available, drop_all, running_cluster
 from acctkit import ALICE, MODEL, Price, acct_config, error_of, free_port, get, messages_body, openai_usage, post, users_block
 
 PRICE = Price("1", "100")  # $1/M input, $100/M output
 
 
-def _bin(name: str) -> str | None:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return found[-1] if found else shutil.which(name)
-
-
-class Cluster:
-    def __init__(self, root: pathlib.Path):
-        self.dir = root / "pgdata"
-        self.port = free_port()
-        self.user = "postgres" if os.geteuid() == 0 else None
-
-    def run(self, *args, **kw):
-        cmd = list(args)
-        if self.user:
-            cmd = ["runuser", "-u", self.user, "--"] + cmd
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=60, **kw)
-
-    def init(self):
-        self.dir.mkdir(parents=True)
-        if self.user:
-            shutil.chown(self.dir, self.user)
-        out = self.run(_bin("initdb"), "-D", str(self.dir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        assert out.returncode == 0, out.stderr
-
-    def start(self):
-        options = f"-p {self.port} -h 127.0.0.1 -k {self.dir} -c fsync=off -c full_page_writes=off"
-        out = self.run(_bin("pg_ctl"), "-D", str(self.dir), "-l", str(self.dir / "server.log"), "-o", options, "-w", "-t", "60", "start")
-        assert out.returncode == 0, out.stdout + out.stderr
-        self.running = True
-
-    def stop(self):
-        if getattr(self, "running", False):
-            out = self.run(_bin("pg_ctl"), "-D", str(self.dir), "-m", "fast", "-w", "-t", "60", "stop")
-            assert out.returncode == 0, out.stdout + out.stderr
-            self.running = False
-
-    def sql(self, query: str, check: bool = True) -> str:
-        out = subprocess.run([_bin("psql") or "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres",
-                              "-Atc", query], capture_output=True, text=True, timeout=30)
-        if check:
-            assert out.returncode == 0, out.stderr
-        return out.stdout.strip()
-
-    @property
-    def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    if not _bin("initdb") or not _bin("postgres"):
+    if not available():
         pytest.skip("PostgreSQL server binaries are not installed (scripts/test installs Debian's postgresql)")
-    # Not under pytest's own temp root: that one is private to root, and the cluster runs as postgres.
-    root = pathlib.Path(tempfile.mkdtemp(prefix="switchyard-pg-"))
-    os.chmod(root, 0o755)
-    c = Cluster(root)
-    try:
-        c.init()
-        c.start()
+    with running_cluster() as c:
         yield c
-    finally:
-        c.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
 def fresh(cluster):
-    cluster.sql("DROP TABLE IF EXISTS usage_records, usage_daily, schema_migrations")
+    drop_all(cluster)
     return cluster
 
 
@@ -113,7 +54,7 @@ def test_rows_costs_and_reports_in_postgres(gateway_factory, mock, tmp_path, fre
     assert fresh.sql("SELECT count(*), sum(input_tokens), sum(output_tokens), sum(cost_micro_usd) FROM usage_records") \
         == f"3|3000|600|{3 * PRICE.cost_micro(1000, 200)}"
     assert fresh.sql("SELECT DISTINCT user_name || ':' || cost_source FROM usage_records") == "alice:prices"
-    assert fresh.sql("SELECT max(version) FROM schema_migrations") == "1"
+    assert fresh.sql("SELECT min(version), max(version) FROM schema_migrations") == "1|101"  # the ledger's, then the shared limits'
     # The same store answers the usage API after a restart.
     gw2 = gateway_factory(_config(mock, tmp_path, fresh), name="gw2")
     report = get(gw2, "/v1/usage?group_by=user", ALICE).json()
@@ -145,6 +86,10 @@ def test_a_database_restart_loses_no_record(gateway_factory, mock, tmp_path, fre
         for _ in range(5):
             assert post(gw, messages_body(model=MODEL, max_tokens=10), ALICE).status == 200
         assert get(gw, "/health").status == 200
+        # The writer has met the outage (its flush interval is 200 ms) before the database returns.
+        deadline = time.time() + 10
+        while "cannot write to the store" not in gw.stderr_path.read_text() and time.time() < deadline:
+            time.sleep(0.05)
     finally:
         fresh.start()
     _wait(fresh, 6, timeout=30)

@@ -15,10 +15,37 @@ public struct StateSettings: Sendable, Equatable {
     public var retention: Duration
     /// Records are written at least this often.
     public var flushInterval: Duration
+    /// PostgreSQL connections per replica for the shared limits (scale-out.md).
+    public var pool = 8
+    /// What limits do while PostgreSQL is unreachable.
+    public var unavailable: Unavailable = .local
+    /// Where records the store could not take before exit wait for the next start (beside the
+    /// SQLite default: `$STATE_DIRECTORY` or `./data`).
+    public var spoolPath: String?
+
+    /// `state.unavailable`.
+    public enum Unavailable: String, Sendable, Equatable {
+        /// Keep serving, with each replica's own counters.
+        case local
+        /// Refuse rate-limited and budgeted requests with 529 until it is back.
+        case closed
+    }
+
+    public init(backend: Backend, retention: Duration, flushInterval: Duration) {
+        self.backend = backend
+        self.retention = retention
+        self.flushInterval = flushInterval
+    }
 
     public static let `default` = StateSettings(
         backend: .sqlite(path: "data/switchyard.sqlite"), retention: .seconds(90 * 86_400),
         flushInterval: .seconds(1))
+
+    /// Limits and budgets are shared through the store (PostgreSQL only).
+    public var sharesLimits: Bool {
+        if case .postgres = backend { return true }
+        return false
+    }
 }
 
 /// `providers.*.cost`: where a request's cost comes from.

@@ -14,6 +14,14 @@ struct LedgerService: Service {
     func run() async throws {
         let ledger = self.ledger
         let interval = settings.flushInterval
+        if let spool = settings.spoolPath {
+            let earlier = LedgerSpool.read(spool)
+            if !earlier.isEmpty {
+                ledger.requeue(earlier)
+                logger.notice("usage ledger: \(earlier.count) records from the spool of an earlier run are written first", metadata: ["spool": .string(spool)])
+                if await ledger.flush() { LedgerSpool.remove(spool) }
+            }
+        }
         let writer = Task { await ledger.run(interval: interval) }
         let pruner = Task { await prune() }
         try? await gracefulShutdown()
@@ -22,8 +30,21 @@ struct LedgerService: Service {
         await writer.value
         await pruner.value
         await ledger.flush()  // everything the drained requests recorded
-        let left = ledger.pending
-        if left > 0 { logger.error("usage ledger: \(left) records could not be written before exit") }
+        let left = ledger.waiting
+        if let spool = settings.spoolPath {
+            do {
+                try LedgerSpool.write(left, to: spool)
+                if !left.isEmpty {
+                    logger.warning(
+                        "usage ledger: the store is unavailable; \(left.count) records are spooled to disk and written at the next start",
+                        metadata: ["spool": .string(spool)])
+                }
+            } catch {
+                logger.error("usage ledger: \(left.count) records could not be written before exit, nor spooled", metadata: ["spool": .string(spool)])
+            }
+        } else if !left.isEmpty {
+            logger.error("usage ledger: \(left.count) records could not be written before exit")
+        }
         await store?.close()
     }
 

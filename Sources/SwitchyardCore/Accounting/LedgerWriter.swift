@@ -46,6 +46,15 @@ public final class LedgerWriter: Sendable {
     /// Records waiting to be written.
     public var pending: Int { backlog.withLockedValue { $0.records.count } }
 
+    /// Every record waiting, in order (for the spool at exit); the backlog keeps them.
+    public var waiting: [UsageRecord] { backlog.withLockedValue { $0.records } }
+
+    /// Puts records from an earlier run in front of the backlog (up to the capacity).
+    public func requeue(_ earlier: [UsageRecord]) {
+        guard !earlier.isEmpty else { return }
+        backlog.withLockedValue { b in b.records = Array((earlier + b.records).prefix(capacity)) }
+    }
+
     /// Writes everything queued so far; returns false when the store refused (records kept).
     @discardableResult
     public func flush() async -> Bool {

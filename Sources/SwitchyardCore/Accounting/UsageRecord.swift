@@ -1,5 +1,5 @@
 /// One ledger row: a request that passed authentication (accounting.md "What is recorded").
-public struct UsageRecord: Sendable, Equatable {
+public struct UsageRecord: Sendable, Equatable, Codable {
     /// Unix time in milliseconds (UTC).
     public var timeMs: Int64
     public var requestID: String

@@ -31,20 +31,29 @@ public enum UsageReport {
         case .failure(let e): return .failure(e)
         case .success(let q): query = q
         }
-        guard case .sqlite(let path) = config.state.backend else {
+        let store: any UsageStore
+        let path: String
+        switch config.state.backend {
+        case .off:
             return .failure(.invalidRequest("state.url is off: no usage is recorded"))
+        case .sqlite(let file):
+            guard FileManager.default.fileExists(atPath: file) else {
+                return .failure(.notFound("no ledger at \(file) yet (the gateway creates it on its first start)"))
+            }
+            store = SQLiteUsageStore(path: file)
+            path = file
+        case .postgres(let url):
+            guard let pg = PostgresUsageStore(url: url) else { return .failure(.invalidRequest("state.url is not a usable PostgreSQL URL")) }
+            store = pg
+            path = GatewayServer.withoutPassword(url)
         }
-        guard FileManager.default.fileExists(atPath: path) else {
-            return .failure(.notFound("no ledger at \(path) yet (the gateway creates it on its first start)"))
-        }
-        let store = SQLiteUsageStore(path: path)
         let result = await report(store: store, query: query, config: config, format: options.format, now: now, path: path)
         await store.close()
         return result
     }
 
     static func report(
-        store: SQLiteUsageStore, query: UsageQuery, config: GatewayConfig, format: Format, now: Date,
+        store: any UsageStore, query: UsageQuery, config: GatewayConfig, format: Format, now: Date,
         path: String
     ) async -> Result<String, GatewayError> {
         do {

@@ -18,7 +18,7 @@ public enum ConfigKeys {
     public static let limits: Set<String> = ["rpm", "tpm", "concurrent", "budget"]
     public static let budget: Set<String> = ["usd", "period", "warn_at"]
     public static let price: Set<String> = ["input", "output", "cache_read", "cache_write"]
-    public static let state: Set<String> = ["url", "retention", "flush_interval"]
+    public static let state: Set<String> = ["url", "retention", "flush_interval", "pool", "unavailable"]
     public static let fallback: Set<String> = ["on", "retries_per_target", "cooldown"]
     public static let auth: Set<String> = ["mode"]
     public static let user: Set<String> = ["name", "token_sha256", "token", "routes", "limits", "admin"]

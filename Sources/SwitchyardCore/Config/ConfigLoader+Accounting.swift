@@ -19,11 +19,20 @@ extension ConfigLoader {
             }
         }
         if case .sqlite(let path) = settings.backend { settings.backend = .sqlite(path: resolveStatePath(path)) }
+        if settings.backend != .off { settings.spoolPath = resolveStatePath("data/ledger-spool.jsonl") }
         if case .postgres(let url) = settings.backend, URLComponents(string: url)?.host?.isEmpty ?? true {
             r.problem("state.url", r.value(p, "url"), "expected postgres://user:password@host:port/database")
         }
         settings.retention = r.duration(r.value(p, "retention"), "state.retention", in: ConfigRanges.retention) ?? settings.retention
         settings.flushInterval = r.duration(r.value(p, "flush_interval"), "state.flush_interval", in: ConfigRanges.flushInterval) ?? settings.flushInterval
+        settings.pool = r.int(r.value(p, "pool"), "state.pool", in: ConfigRanges.statePool) ?? settings.pool
+        if let node = r.value(p, "unavailable"), let text = r.string(node, "state.unavailable") {
+            if let mode = StateSettings.Unavailable(rawValue: text) {
+                settings.unavailable = mode
+            } else {
+                r.problem("state.unavailable", node, "expected local or closed, got \(quoted(text))")
+            }
+        }
         return settings
     }
 

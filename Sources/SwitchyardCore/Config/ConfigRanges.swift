@@ -24,6 +24,7 @@ enum ConfigRanges {
 
     static let retention: ClosedRange<Duration> = .seconds(3600) ... .seconds(3650 * 86_400)
     static let flushInterval: ClosedRange<Duration> = .milliseconds(50) ... .seconds(60)
+    static let statePool: ClosedRange<Int> = 1...256
     /// $1000 per million tokens: keeps every cost sum inside 64 bits.
     static let maxPicoPerToken: Int64 = 1_000_000_000
     static let maxBudgetMicroUSD: Int64 = 1_000_000_000_000_000

@@ -24,6 +24,11 @@ extension Metrics {
         registry.makeGauge(name: "switchyard_ledger_backlog", help: "Usage records waiting to be written").set(Double(size))
     }
 
+    /// `switchyard_state_up`: 1 while the shared state (PostgreSQL) answers, 0 while it does not.
+    public func stateUp(_ up: Bool) {
+        registry.makeGauge(name: "switchyard_state_up", help: "1 while the shared state store answers").set(Double(up ? 1 : 0))
+    }
+
     public func unpricedRequest(target: String) {
         registry.makeCounter(
             name: "switchyard_unpriced_requests_total", labels: [("target", target)],

@@ -38,7 +38,11 @@ public final class GatewaySnapshot: Sendable {
                         sink: accessLog, format: config.logging.format, verbose: config.logging.verbose, metrics: state.metrics, secrets: secrets,
                         costs: costs, accounting: state.accounting))
             case .auth: stages.append(AuthStage(authenticator: authenticator))
-            case .limiter: stages.append(LimiterStage(config: config, state: state.limiter, costs: costs, accounting: state.accounting))
+            case .limiter:
+                stages.append(
+                    LimiterStage(
+                        config: config, state: state.limiter, costs: costs, accounting: state.accounting, shared: state.shared,
+                        whenSharedUnavailable: state.whenSharedUnavailable))
             case .mapper: stages.append(MapperStage(providers: config.providers, policy: config.fallback, cooldowns: state.cooldowns, metrics: state.metrics))
             case .translator: stages.append(TranslatorStage(stripBillingHeader: config.stripBillingHeader, secrets: secrets, streams: state.streams))
             case .transport: stages.append(TransportStage(clients: state.clients))

@@ -10,14 +10,23 @@ public final class GatewayState: Sendable {
     public let metrics: Metrics
     /// Open streamed replies (keep-alives, idle timeouts, the shutdown deadline).
     public let streams: StreamRegistry
+    /// Limits, budgets and cooldowns shared with the other replicas (PostgreSQL), when configured.
+    public let shared: SharedLimits?
+    /// What the limiter does while the shared state does not answer.
+    public let whenSharedUnavailable: StateSettings.Unavailable
     /// Open client connections (close detection, `server.max_connections`).
     let connections = ConnectionRegistry()
     /// Returns memory to the system after large request bodies.
     public let memoryTrimmer = MemoryTrimmer()
 
-    public init(clients: HTTPClients = HTTPClients(), accounting: Accounting? = nil, metrics: Metrics = Metrics()) {
+    public init(
+        clients: HTTPClients = HTTPClients(), accounting: Accounting? = nil, metrics: Metrics = Metrics(), cooldowns: CooldownTable = CooldownTable(),
+        shared: SharedLimits? = nil, whenSharedUnavailable: StateSettings.Unavailable = .local
+    ) {
         self.clients = clients
-        self.cooldowns = CooldownTable()
+        self.cooldowns = cooldowns
+        self.shared = shared
+        self.whenSharedUnavailable = whenSharedUnavailable
         self.limiter = LimiterState()
         self.accounting = accounting ?? .disabled(metrics: metrics)
         self.metrics = metrics

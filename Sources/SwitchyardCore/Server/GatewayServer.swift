@@ -56,7 +56,15 @@ public struct GatewayServer {
         let metrics = Metrics()
         let accounting = Accounting(settings: config.state, instance: instance, metrics: metrics, logger: logger)
         await startLedger(accounting, config: config, logger: logger)
-        let state = GatewayState(accounting: accounting, metrics: metrics)
+        let cooldownTable = CooldownTable()
+        var shared: SharedLimits? = nil
+        if case .postgres(let url) = config.state.backend {
+            shared = try SharedLimits(
+                url: url, pool: config.state.pool, instance: instance, cooldowns: cooldownTable, metrics: metrics,
+                logger: logger)
+        }
+        let state = GatewayState(
+            accounting: accounting, metrics: metrics, cooldowns: cooldownTable, shared: shared, whenSharedUnavailable: config.state.unavailable)
         let holder = SnapshotHolder(GatewaySnapshot(config: config, generation: 1, state: state, accessLog: accessLog))
         metrics.generation(1)
         let cooldowns = state.cooldowns
@@ -97,6 +105,10 @@ public struct GatewayServer {
                     service: Application(
                         responder: AdminResponder(holder: holder, loopback: GatewayResponder.isLoopback(admin.host)),
                         configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: nil), logger: logger)))
+        }
+        if let shared {
+            // Before the server, so it settles the last replies after the server drained.
+            services.append(.init(service: shared))
         }
         // Before the server, so it keeps ticking while the server drains.
         services.append(.init(service: StreamTicker(streams: state.streams)))

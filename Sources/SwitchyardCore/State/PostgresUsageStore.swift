@@ -28,14 +28,23 @@ public actor PostgresUsageStore: UsageStore {
         configuration = config
     }
 
+    /// The longest a connection attempt or an operation may take before the connection is
+    /// dropped and the operation reported failed (a database that stops mid-handshake would
+    /// otherwise hold the ledger's writer forever).
+    static let operationTimeout: Duration = .seconds(15)
+
     private func exclusive<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await gate.run {
-            let c = try await self.open()
-            do {
-                return try await body(c)
-            } catch {
-                await self.drop()  // a broken connection is replaced on the next operation
-                throw error
+            try await StoreDeadline.run(within: Self.operationTimeout) {
+                let c = try await self.open()
+                do {
+                    return try await body(c)
+                } catch {
+                    await self.drop()  // a broken connection is replaced on the next operation
+                    throw error
+                }
+            } onTimeout: {
+                await self.drop()
             }
         }
     }
@@ -66,7 +75,7 @@ public actor PostgresUsageStore: UsageStore {
             for try await (version) in try await c.query("SELECT version FROM schema_migrations", logger: logger).decode(Int.self) {
                 applied.insert(version)
             }
-            for (version, statements) in LedgerSchema.migrations where !applied.contains(version) {
+            for (version, statements) in LedgerSchema.migrations + SharedStateSchema.migrations where !applied.contains(version) {
                 try await c.query("BEGIN", logger: logger)
                 do {
                     for sql in statements { try await c.query(PostgresQuery(unsafeSQL: sql), logger: logger) }

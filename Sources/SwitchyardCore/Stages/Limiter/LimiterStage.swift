@@ -15,12 +15,18 @@ public struct LimiterStage: Stage {
     let clock: @Sendable () -> UInt64
     /// Unix seconds, for budget periods.
     let wallClock: @Sendable () -> Int64
+    /// Limits shared with the other replicas (PostgreSQL); nil: this replica's own counters.
+    let shared: SharedLimits?
+    let whenSharedUnavailable: StateSettings.Unavailable
 
     public init(
         config: GatewayConfig, state: LimiterState, costs: CostBook? = nil, accounting: Accounting = .disabled(),
         clock: @escaping @Sendable () -> UInt64 = { MonotonicClock.nanos() },
-        wallClock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        wallClock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+        shared: SharedLimits? = nil, whenSharedUnavailable: StateSettings.Unavailable = .local
     ) {
+        self.shared = shared
+        self.whenSharedUnavailable = whenSharedUnavailable
         perUserDefault = config.defaultUserLimits
         self.state = state
         self.costs = costs ?? CostBook(config: config)
@@ -43,6 +49,14 @@ public struct LimiterStage: Stage {
         let budgets = budgetScopes(user: context.user, userName: userName, route: call.route)
         guard !scopes.isEmpty || !budgets.isEmpty else { return try await next(call, context) }
         let reserve = call.estimatedInputTokens.addingSaturated(min(max(request.maxTokens ?? 0, 0), 4096))
+        if let shared {
+            if let reply = try await handleShared(
+                shared, call: call, context: context, next: next, scopes: scopes, budgets: budgets, reserve: reserve, userName: userName)
+            {
+                return reply
+            }
+            // PostgreSQL does not answer and `state.unavailable` is `local`: this replica's own counters.
+        }
         let ticket: LimiterState.Ticket
         do {
             ticket = try state.admit(scopes, tokens: reserve, now: clock())

@@ -14,8 +14,26 @@ public final class CooldownTable: Sendable {
     private let fallbacks = NIOLockedValueBox<[String: Int]>([:])
     /// How long a trial may run before another request may try.
     let trialWindowNanos: UInt64 = 60_000_000_000
+    /// Told of every new cooldown (the shared state publishes it to the other replicas).
+    private let failureObserver = NIOLockedValueBox<(@Sendable (String, UInt64) -> Void)?>(nil)
 
     public init() {}
+
+    /// Sets who hears of each new cooldown: the target and its length in nanoseconds.
+    public func observeFailures(_ observer: @escaping @Sendable (String, UInt64) -> Void) {
+        failureObserver.withLockedValue { $0 = observer }
+    }
+
+    /// A cooldown another replica saw, until `until` (monotonic nanoseconds here); a longer one
+    /// already known is kept, and the observer is not told (it came from the others).
+    public func adopt(_ label: String, until: UInt64) {
+        entries.withLockedValue { table in
+            switch table[label] {
+            case .cooling(let known)? where known >= until: return
+            default: table[label] = .cooling(until: until)
+            }
+        }
+    }
 
     /// Whether a request may use the target now; claims the trial slot when a cooldown just ended.
     public func admit(_ label: String, now: UInt64) -> Bool {
@@ -46,7 +64,8 @@ public final class CooldownTable: Sendable {
 
     public func recordFailure(_ label: String, cooldownNanos: UInt64, now: UInt64) {
         guard cooldownNanos > 0 else { return }
-        entries.withLockedValue { $0[label] = .cooling(until: now + cooldownNanos) }
+        entries.withLockedValue { $0[label] = .cooling(until: now.addingSaturated(cooldownNanos)) }
+        failureObserver.withLockedValue { $0 }?(label, cooldownNanos)
     }
 
     public func recordSuccess(_ label: String) {

@@ -1,0 +1,324 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import PostgresNIO
+import ServiceLifecycle
+
+/// Limits, budgets and cooldowns shared by every replica through PostgreSQL (scale-out.md).
+///
+/// The request path makes one call, `admit`, which is one PostgreSQL round trip
+/// (`switchyard_admit`): rpm, tpm, concurrent slots and budget reservations of every scope the
+/// request falls under, checked and taken together. Everything else runs in this service, off
+/// the request path: settling at the end of each reply, the heartbeat that keeps this replica's
+/// slots and reservations alive (a dead replica's expire within `leaseTTLms`), cleanup, and the
+/// cooldowns other replicas publish.
+///
+/// While PostgreSQL does not answer (within `queryTimeout`), `admit` says `.unavailable` at once
+/// (the limiter then uses this replica's own counters, or refuses, as `state.unavailable` says);
+/// a probe notices its return. Each transition is logged once and shown in `switchyard_state_up`.
+public final class SharedLimits: Service, Sendable {
+    /// One limit that refused a request.
+    public struct Refusal: Sendable {
+        public var scopeKey: String
+        public var kind: String
+        public var limit: Int64
+        public var used: Int64
+        public var retryAfterMs: Int64
+    }
+
+    /// What an admitted request holds until it ends.
+    public struct Ticket: Sendable {
+        var eventIDs: [Int64]
+        var leaseIDs: [Int64]
+        var reservationIDs: [Int64]
+    }
+
+    public enum Outcome: Sendable {
+        case admitted(Ticket)
+        case refused(Refusal)
+        case unavailable
+    }
+
+    enum Work: Sendable {
+        case settle(Ticket, tokens: Int64, costMicro: Int64)
+        case cooldown(target: String, untilMs: Int64)
+    }
+
+    static let leaseTTLms: Int64 = 30_000
+    static let heartbeatMs: Int64 = 10_000
+    static let queryTimeout: Duration = .seconds(2)
+    /// Settlements kept for a store that is down, replayed when it is back.
+    static let maxPending = 100_000
+
+    let client: PostgresClient
+    /// This process's name on its slots: the instance plus a random suffix, so a restarted
+    /// replica of the same name never renews its predecessor's slots.
+    let holder: String
+    let logger: Logger
+    let metrics: Metrics
+    let wallClockMs: @Sendable () -> Int64
+    /// The gateway's cooldowns: others' are adopted into it, its own published from it.
+    let cooldowns: CooldownTable
+    private let up = NIOLockedValueBox(true)
+    private let pending = NIOLockedValueBox<[Work]>([])
+    private let queue: AsyncStream<Work>
+    private let enqueue: AsyncStream<Work>.Continuation
+
+    public init(
+        url: String, pool: Int, instance: String, cooldowns: CooldownTable, metrics: Metrics, logger: Logger,
+        wallClockMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) throws {
+        guard let c = URLComponents(string: url), let host = c.host, !host.isEmpty else {
+            throw PostgresStoreURLError(url: url)
+        }
+        let database = c.path.hasPrefix("/") ? String(c.path.dropFirst()) : c.path
+        var config = PostgresClient.Configuration(
+            host: host, port: c.port ?? 5432, username: c.user ?? "postgres", password: c.password,
+            database: database.isEmpty ? nil : database, tls: .disable)
+        config.options.maximumConnections = pool
+        config.options.connectTimeout = .seconds(2)
+        // The pool logs every failed connection attempt; the outage is logged once, here.
+        var poolLogger = Logger(label: "switchyard.postgres.pool")
+        poolLogger.logLevel = .critical
+        client = PostgresClient(configuration: config, backgroundLogger: poolLogger)
+        holder = "\(instance)/\(UInt32.random(in: 0...UInt32.max))"
+        self.logger = logger
+        self.metrics = metrics
+        self.wallClockMs = wallClockMs
+        self.cooldowns = cooldowns
+        (queue, enqueue) = AsyncStream.makeStream(of: Work.self, bufferingPolicy: .bufferingNewest(Self.maxPending))
+        metrics.stateUp(true)
+        cooldowns.observeFailures { [enqueue, wallClockMs] target, nanos in
+            let ms = Int64(min(nanos / 1_000_000, UInt64(Int64.max / 2)))
+            enqueue.yield(.cooldown(target: target, untilMs: wallClockMs().addingSaturated(ms)))
+        }
+    }
+
+    /// Whether PostgreSQL answered the last time it was asked.
+    public var isUp: Bool { up.withLockedValue { $0 } }
+
+    // MARK: Request path
+
+    /// Checks and takes every limit of a request in one round trip.
+    public func admit(_ scopes: [LimiterState.Scope], tokens: Int, budgets: [BudgetBook.Scope], reserveMicro: Int64, nowMs: Int64) async -> Outcome {
+        guard isUp else { return .unavailable }
+        let limits = scopes.sorted { $0.key < $1.key }
+        let budgets = budgets.sorted { $0.key < $1.key }
+        var binds = PostgresBindings(capacity: 14)
+        do {
+            try binds.append(nowMs)
+            try binds.append(holder)
+            try binds.append(Self.leaseTTLms)
+            try binds.append(Int64(max(tokens, 0)))
+            try binds.append(limits.map(\.key))
+            try binds.append(limits.map { Int64($0.limits.rpm ?? -1) })
+            try binds.append(limits.map { Int64($0.limits.tpm ?? -1) })
+            try binds.append(limits.map { Int64($0.limits.concurrent ?? -1) })
+            try binds.append(budgets.map(\.key))
+            try binds.append(budgets.map { BudgetPeriods.start($0.budget.period, now: nowMs / 1000).multipliedSaturated(by: 1000) })
+            try binds.append(budgets.map(\.budget.limitMicroUSD))
+            try binds.append(budgets.map { $0.key.hasPrefix("user:") ? String($0.key.dropFirst(5)) : "" })
+            try binds.append(budgets.map { $0.key.hasPrefix("route:") ? String($0.key.dropFirst(6)) : "" })
+            try binds.append(max(reserveMicro, 0))
+        } catch {
+            return .unavailable
+        }
+        let query = PostgresQuery(unsafeSQL: "SELECT * FROM switchyard_admit($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)", binds: binds)
+        do {
+            let outcome = try await withTimeout { [client] in
+                let rows = try await client.query(query)
+                for try await (ok, scope, kind, limit, used, retry, events, leases, reservations) in rows.decode(
+                    (Bool, String?, String?, Int64, Int64, Int64, [Int64], [Int64], [Int64]).self)
+                {
+                    if ok { return Outcome.admitted(Ticket(eventIDs: events, leaseIDs: leases, reservationIDs: reservations)) }
+                    return .refused(Refusal(scopeKey: scope ?? "", kind: kind ?? "", limit: limit, used: used, retryAfterMs: retry))
+                }
+                return Outcome.unavailable
+            }
+            markUp()
+            return outcome
+        } catch {
+            markDown(error)
+            return .unavailable
+        }
+    }
+
+    /// Gives back what a request held, with its real token count (nil: keep the reservation) and
+    /// cost; off the request path.
+    public func settle(_ ticket: Ticket, tokens: Int?, costMicro: Int64) {
+        enqueue.yield(.settle(ticket, tokens: tokens.map(Int64.init) ?? -1, costMicro: costMicro))
+    }
+
+    // MARK: Service
+
+    /// Runs the pool, the settle queue and the maintenance loop; on graceful shutdown it writes
+    /// what is queued, then closes the pool.
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.client.run() }
+            group.addTask {
+                await withGracefulShutdownHandler {
+                    await self.drain()
+                } onGracefulShutdown: {
+                    self.enqueue.finish()
+                }
+            }
+            group.addTask {
+                try? await cancelWhenGracefulShutdown { await self.maintain() }
+            }
+            // The pool stops once the queue is written and maintenance has ended.
+            _ = await group.next()
+            _ = await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Writes settlements and cooldowns in order; what fails while the store is down waits in
+    /// `pending` (bounded) and is replayed when it answers again.
+    func drain() async {
+        for await work in queue {
+            guard isUp else {
+                keep(work)
+                continue
+            }
+            do {
+                try await write(work)
+            } catch {
+                markDown(error)
+                keep(work)
+            }
+        }
+    }
+
+    private func keep(_ work: Work) {
+        pending.withLockedValue { list in
+            if list.count < Self.maxPending { list.append(work) }
+        }
+    }
+
+    func write(_ work: Work) async throws {
+        switch work {
+        case .settle(let t, let tokens, let cost):
+            var binds = PostgresBindings(capacity: 5)
+            try binds.append(t.eventIDs)
+            try binds.append(tokens)
+            try binds.append(t.leaseIDs)
+            try binds.append(t.reservationIDs)
+            try binds.append(cost)
+            let query = PostgresQuery(unsafeSQL: "SELECT switchyard_settle($1,$2,$3,$4,$5)", binds: binds)
+            try await withTimeout { [client] in _ = try await client.query(query) }
+        case .cooldown(let target, let until):
+            var binds = PostgresBindings(capacity: 2)
+            try binds.append(target)
+            try binds.append(until)
+            let query = PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO target_cooldowns (target, until_ms) VALUES ($1, $2)
+                    ON CONFLICT (target) DO UPDATE SET until_ms = GREATEST(target_cooldowns.until_ms, EXCLUDED.until_ms)
+                    """, binds: binds)
+            try await withTimeout { [client] in _ = try await client.query(query) }
+        }
+    }
+
+    /// Every second: adopt the others' cooldowns (or probe a store that is down, replaying what
+    /// waited once it answers); every `heartbeatMs`: renew this replica's slots and clean up.
+    func maintain() async {
+        var lastHeartbeat: Int64 = 0
+        while !Task.isCancelled {
+            do {
+                if isUp {
+                    let now = wallClockMs()
+                    try await adoptCooldowns(nowMs: now)
+                    if now - lastHeartbeat >= Self.heartbeatMs {
+                        try await heartbeat(nowMs: now)
+                        lastHeartbeat = now
+                    }
+                } else {
+                    try await withTimeout { [client] in _ = try await client.query("SELECT 1") }
+                    markUp()
+                    try await heartbeat(nowMs: wallClockMs())
+                    let waiting = pending.withLockedValue { list -> [Work] in
+                        defer { list = [] }
+                        return list
+                    }
+                    for work in waiting { enqueue.yield(work) }
+                }
+            } catch {
+                markDown(error)
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    func heartbeat(nowMs: Int64) async throws {
+        for sql in SharedStateSchema.heartbeatSQL {
+            var binds = PostgresBindings(capacity: 2)
+            try binds.append(nowMs + Self.leaseTTLms)
+            try binds.append(holder)
+            let query = PostgresQuery(unsafeSQL: sql, binds: binds)
+            try await withTimeout { [client] in _ = try await client.query(query) }
+        }
+        for sql in SharedStateSchema.cleanupSQL {
+            var binds = PostgresBindings(capacity: 1)
+            try binds.append(nowMs)
+            let query = PostgresQuery(unsafeSQL: sql, binds: binds)
+            try await withTimeout { [client] in _ = try await client.query(query) }
+        }
+    }
+
+    func adoptCooldowns(nowMs: Int64) async throws {
+        var binds = PostgresBindings(capacity: 1)
+        try binds.append(nowMs)
+        let query = PostgresQuery(unsafeSQL: "SELECT target, until_ms FROM target_cooldowns WHERE until_ms > $1", binds: binds)
+        let found = try await withTimeout { [client] in
+            var out: [(String, Int64)] = []
+            for try await (target, until) in try await client.query(query).decode((String, Int64).self) { out.append((target, until)) }
+            return out
+        }
+        let mono = MonotonicClock.nanos()
+        for (target, until) in found {
+            cooldowns.adopt(target, until: mono.addingSaturated(UInt64(max(until - nowMs, 0)) * 1_000_000))
+        }
+    }
+
+    // MARK: Up and down
+
+    func markUp() {
+        let changed = up.withLockedValue { u -> Bool in
+            defer { u = true }
+            return !u
+        }
+        guard changed else { return }
+        metrics.stateUp(true)
+        logger.notice("shared state: PostgreSQL answers again; limits are shared across replicas again")
+    }
+
+    func markDown(_ error: Error) {
+        let changed = up.withLockedValue { u -> Bool in
+            defer { u = false }
+            return u
+        }
+        guard changed else { return }
+        metrics.stateUp(false)
+        logger.error(
+            "shared state: PostgreSQL does not answer; limits fall back to this replica's own counters until it does",
+            metadata: ["error": .string(String(describing: type(of: error)))])
+    }
+
+    /// Runs `body`, or throws `StoreTimeout` after `queryTimeout`.
+    func withTimeout<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await StoreDeadline.run(within: Self.queryTimeout, body)
+    }
+}
+
+/// A `state.url` that is not a usable PostgreSQL URL.
+struct PostgresStoreURLError: Error {
+    var url: String
+}
+
+extension Int64 {
+    func multipliedSaturated(by other: Int64) -> Int64 {
+        let (product, overflow) = multipliedReportingOverflow(by: other)
+        return overflow ? (self < 0) != (other < 0) ? .min : .max : product
+    }
+}
