@@ -69,7 +69,7 @@ class Cluster:
 
 def drop_all(cluster: "Cluster") -> None:
     """Every table and function the gateway creates, so the next gateway migrates from nothing."""
-    cluster.sql("DROP TABLE IF EXISTS usage_records, usage_daily, schema_migrations, limiter_events, limiter_leases, "
+    cluster.sql("DROP TABLE IF EXISTS usage_records, usage_daily, schema_migrations, limiter_events, limiter_counts, limiter_leases, "
                 "budget_accounts, budget_reservations, target_cooldowns")
     cluster.sql("DROP FUNCTION IF EXISTS switchyard_admit, switchyard_settle")
 
@@ -92,3 +92,17 @@ def running_cluster():
     finally:
         c.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+try:
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def cluster():
+        """A throwaway cluster for a test module (import this fixture into the module)."""
+        if not available():
+            pytest.skip("PostgreSQL server binaries are not installed (scripts/test installs Debian's postgresql)")
+        with running_cluster() as c:
+            yield c
+except ImportError:  # used outside pytest (the benchmarks)
+    pass

@@ -16,13 +16,7 @@ struct StateCommand: AsyncParsableCommand {
         var config: String?
 
         func run() async throws {
-            let loaded: GatewayConfig
-            do {
-                loaded = try GatewayServer.loadConfig(GatewayServer.resolveSource(config), loader: ConfigLoader())
-            } catch {
-                FileHandle.standardError.write(Data("switchyard: invalid config:\n\(error.problems.map { "  \($0)" }.joined(separator: "\n"))\n".utf8))
-                throw ExitCode(1)
-            }
+            let loaded = try CommandConfig.load(config)
             switch await StateMigration.run(loaded.state) {
             case .success(let text): print(text)
             case .failure(let error):

@@ -24,18 +24,24 @@ struct UsageCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let format = UsageReport.Format(rawValue: format) else { throw ValidationError("--format: expected table, json or csv") }
-        let loaded: GatewayConfig
-        do {
-            loaded = try GatewayServer.loadConfig(GatewayServer.resolveSource(config), loader: ConfigLoader())
-        } catch {
-            FileHandle.standardError.write(Data("switchyard: invalid config:\n\(error.problems.map { "  \($0)" }.joined(separator: "\n"))\n".utf8))
-            throw ExitCode(1)
-        }
+        let loaded = try CommandConfig.load(config)
         let by = by.map { $0.split(separator: ",").map(String.init) } ?? []
         switch await UsageReport.run(config: loaded, options: .init(since: since, until: until, by: by, format: format)) {
         case .success(let text): print(text)
         case .failure(let error):
             FileHandle.standardError.write(Data("switchyard usage: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The config a command works on, or exit 1 with every problem listed.
+enum CommandConfig {
+    static func load(_ path: String?) throws -> GatewayConfig {
+        do {
+            return try GatewayServer.loadConfig(GatewayServer.resolveSource(path), loader: ConfigLoader())
+        } catch {
+            FileHandle.standardError.write(Data("switchyard: invalid config:\n\(error.problems.map { "  \($0)" }.joined(separator: "\n"))\n".utf8))
             throw ExitCode(1)
         }
     }

@@ -11,18 +11,10 @@ import time
 
 import pytest
 
-from pgcluster import available, drop_all, running_cluster
+from pgcluster import cluster, drop_all  # noqa: F401  (cluster is a fixture)
 from acctkit import ALICE, MODEL, Price, acct_config, error_of, free_port, get, messages_body, openai_usage, post, users_block
 
 PRICE = Price("1", "100")  # $1/M input, $100/M output
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    if not available():
-        pytest.skip("PostgreSQL server binaries are not installed (scripts/test installs Debian's postgresql)")
-    with running_cluster() as c:
-        yield c
 
 
 @pytest.fixture

@@ -59,7 +59,6 @@ http {{
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_buffering off;
-            proxy_request_buffering off;
             proxy_read_timeout 600s;
             proxy_next_upstream error timeout non_idempotent;
             proxy_next_upstream_tries 2;

@@ -11,20 +11,12 @@ import time
 import pytest
 
 from conftest import BIN
-from pgcluster import available, drop_all, running_cluster
+from pgcluster import cluster, drop_all  # noqa: F401  (cluster is a fixture)
 from scalekit import (ALICE, ROOT_ADMIN, Balancer, Price, Replica, error_of, fire, get, messages_body, nginx_available, openai_usage,
                       post, shared_config, wait_rows)
 
 # Fixtures live here, not in a conftest.py of this folder: a second module named `conftest`
 # would shadow tests/conftest.py for the suites that import from it.
-
-@pytest.fixture(scope="module")
-def cluster():
-    if not available():
-        pytest.skip("PostgreSQL server binaries are not installed (scripts/test installs Debian's postgresql)")
-    with running_cluster() as c:
-        yield c
-
 
 @pytest.fixture
 def fresh(cluster):
@@ -121,6 +113,10 @@ def test_a_budget_cannot_be_overshot_from_two_replicas(mock, tmp_path, fresh, re
     refused = post(b, messages_body(max_tokens=100), ALICE)
     assert refused.status == 402 and error_of(refused)["type"] == "billing_error"
     assert "$0.05 of $0.05 this month" in error_of(refused)["message"]
+    # Every replica shows the shared figures (spend from both replicas' requests).
+    for gw in (a, b):
+        budget = get(gw, "/v1/usage/budget", ALICE).json()["budgets"][0]
+        assert (budget["spent_usd"], budget["reserved_usd"], budget["remaining_usd"]) == (0.05, 0, 0), budget
 
 
 def test_the_ledger_is_the_same_from_either_replica_and_the_cli(mock, tmp_path, fresh, replicas, balancer):
@@ -192,7 +188,13 @@ def test_a_killed_replicas_slots_come_back(mock, tmp_path, fresh, replicas):
     mock.script({"times": 1, "reply": {"type": "chat", "content": "slow", "delay_before_ms": 120000}})
     mock.script({"times": -1, "reply": {"type": "chat", "content": "ok", "usage": openai_usage(1, 1)}})
     a, b = replicas(shared_config(mock, tmp_path, fresh, alice_limits={"concurrent": 1}))
-    holder = threading.Thread(target=lambda: post(a, messages_body(), ALICE, timeout=200), daemon=True)
+    def hold():
+        try:
+            post(a, messages_body(), ALICE, timeout=200)
+        except OSError:
+            pass  # its replica is killed under it
+
+    holder = threading.Thread(target=hold, daemon=True)
     holder.start()
     deadline = time.time() + 10
     while fresh.sql("SELECT count(*) FROM limiter_leases") != "1" and time.time() < deadline:
@@ -224,10 +226,14 @@ def test_a_rolling_restart_fails_no_request(mock, tmp_path, fresh, replicas, bal
     for w in workers:
         w.start()
     for r in (a, b):
-        time.sleep(2)  # as an operator would: the previous replica is back and out of nginx's fail_timeout
+        time.sleep(1)
         assert r.stop(signal.SIGTERM) == 0
         r.start()
-    time.sleep(2)
+        # As an operator would: the next replica goes only once nginx sends this one traffic again.
+        deadline = time.time() + 20
+        while len(r.stdout_path.read_text().splitlines()) < 20 and time.time() < deadline:
+            time.sleep(0.1)
+    time.sleep(1)
     stop.set()
     for w in workers:
         w.join(30)

@@ -73,9 +73,9 @@ public enum UsageAPI {
         }
         let seconds = Int64(now.timeIntervalSince1970)
         let scopes = budgetScopes(snapshot, user: who.user)
-        await snapshot.state.accounting.prepare(scopes, now: seconds)
+        let uses = await BudgetView.uses(snapshot, scopes, now: seconds)
         let list: [JSONValue] = scopes.map { scope in
-            let use = snapshot.state.accounting.budgets.use(scope, now: seconds)
+            let use = uses[scope.key]!
             let colon = scope.key.firstIndex(of: ":")!
             return .object([
                 "scope": .string(String(scope.key[..<colon])), "name": .string(String(scope.key[scope.key.index(after: colon)...])),

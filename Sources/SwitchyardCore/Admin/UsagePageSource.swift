@@ -12,7 +12,10 @@ enum UsagePageSource {
         let sinceMs = (today - Int64(days - 1) * 86_400) * 1000
         let untilMs = (today + 86_400) * 1000
         await accounting.ledger?.flush()
-        await accounting.prepare(snapshot.config.users.flatMap { UsageAPI.budgetScopes(snapshot, user: $0) }, now: seconds)
+        let budgetScopes = snapshot.config.users.compactMap { user in
+            UsageAPI.budgetScopes(snapshot, user: user).first { $0.key == "user:\(user.name)" }
+        }
+        let budgets = await BudgetView.uses(snapshot, budgetScopes, now: seconds)
         func report(_ groups: [UsageGrouping]) async -> [UsageReportRow] {
             guard let store = accounting.store else { return [] }
             return (try? await store.report(UsageQuery(sinceMs: sinceMs, untilMs: untilMs, groupBy: groups))) ?? []
@@ -27,10 +30,10 @@ enum UsagePageSource {
         for row in await report([.user]) {
             let name = row.keys[0].isEmpty ? "anonymous" : row.keys[0]
             seen.insert(name)
-            users.append(UserUsage(usage: named(row.totals, name), budget: budgetUse(snapshot, user: name, now: seconds)))
+            users.append(UserUsage(usage: named(row.totals, name), budget: budgets["user:\(name)"]))
         }
         for user in snapshot.config.users where !seen.contains(user.name) {
-            users.append(UserUsage(usage: GroupUsage(key: user.name), budget: budgetUse(snapshot, user: user.name, now: seconds)))
+            users.append(UserUsage(usage: GroupUsage(key: user.name), budget: budgets["user:\(user.name)"]))
         }
         let cooldowns = snapshot.state.cooldowns
         let monotonic = MonotonicClock.nanos()
@@ -54,9 +57,4 @@ enum UsagePageSource {
         return copy
     }
 
-    static func budgetUse(_ snapshot: GatewaySnapshot, user name: String, now: Int64) -> BudgetUse? {
-        let user = snapshot.config.users.first { $0.name == name }
-        guard let scope = UsageAPI.budgetScopes(snapshot, user: user).first(where: { $0.key == "user:\(name)" }) else { return nil }
-        return snapshot.state.accounting.budgets.use(scope, now: now)
-    }
 }

@@ -28,7 +28,10 @@ public final class SharedLimits: Service, Sendable {
 
     /// What an admitted request holds until it ends.
     public struct Ticket: Sendable {
-        var eventIDs: [Int64]
+        /// The rate-limited scopes, the second of the admission and the tokens reserved there.
+        var rateScopes: [String]
+        var second: Int64
+        var reservedTokens: Int64
         var leaseIDs: [Int64]
         var reservationIDs: [Int64]
     }
@@ -40,6 +43,7 @@ public final class SharedLimits: Service, Sendable {
     }
 
     enum Work: Sendable {
+        /// `tokens` -1: the real count is unknown, the reservation stays.
         case settle(Ticket, tokens: Int64, costMicro: Int64)
         case cooldown(target: String, untilMs: Int64)
     }
@@ -60,6 +64,8 @@ public final class SharedLimits: Service, Sendable {
     /// The gateway's cooldowns: others' are adopted into it, its own published from it.
     let cooldowns: CooldownTable
     private let up = NIOLockedValueBox(true)
+    /// Slots and reservations this replica holds now: the heartbeat renews these and no others.
+    private let held = NIOLockedValueBox<(leases: Set<Int64>, reservations: Set<Int64>)>(([], []))
     private let pending = NIOLockedValueBox<[Work]>([])
     private let queue: AsyncStream<Work>
     private let enqueue: AsyncStream<Work>.Continuation
@@ -127,15 +133,27 @@ public final class SharedLimits: Service, Sendable {
         do {
             let outcome = try await withTimeout { [client] in
                 let rows = try await client.query(query)
-                for try await (ok, scope, kind, limit, used, retry, events, leases, reservations) in rows.decode(
-                    (Bool, String?, String?, Int64, Int64, Int64, [Int64], [Int64], [Int64]).self)
+                for try await (ok, scope, kind, limit, used, retry, leases, reservations) in rows.decode(
+                    (Bool, String?, String?, Int64, Int64, Int64, [Int64], [Int64]).self)
                 {
-                    if ok { return Outcome.admitted(Ticket(eventIDs: events, leaseIDs: leases, reservationIDs: reservations)) }
+                    if ok {
+                        let rated = limits.filter { $0.limits.rpm != nil || $0.limits.tpm != nil }.map(\.key)
+                        return Outcome.admitted(
+                            Ticket(
+                                rateScopes: rated, second: nowMs / 1000, reservedTokens: Int64(max(tokens, 0)), leaseIDs: leases,
+                                reservationIDs: reservations))
+                    }
                     return .refused(Refusal(scopeKey: scope ?? "", kind: kind ?? "", limit: limit, used: used, retryAfterMs: retry))
                 }
                 return Outcome.unavailable
             }
             markUp()
+            if case .admitted(let t) = outcome {
+                held.withLockedValue { h in
+                    h.leases.formUnion(t.leaseIDs)
+                    h.reservations.formUnion(t.reservationIDs)
+                }
+            }
             return outcome
         } catch {
             markDown(error)
@@ -143,9 +161,47 @@ public final class SharedLimits: Service, Sendable {
         }
     }
 
+    /// Spend and live reservations of budget scopes in their current periods, as every replica
+    /// sees them; nil when PostgreSQL does not answer. A scope no request used yet this period
+    /// is missing (the caller shows the ledger's figure).
+    public func budgetUse(_ scopes: [BudgetBook.Scope], nowMs: Int64) async -> [String: (spent: Int64, reserved: Int64)]? {
+        guard isUp, !scopes.isEmpty else { return scopes.isEmpty ? [:] : nil }
+        var binds = PostgresBindings(capacity: 3)
+        do {
+            try binds.append(scopes.map(\.key))
+            try binds.append(scopes.map { BudgetPeriods.start($0.budget.period, now: nowMs / 1000).multipliedSaturated(by: 1000) })
+            try binds.append(nowMs)
+        } catch {
+            return nil
+        }
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT s.scope, a.spent_micro, (SELECT coalesce(sum(r.amount_micro), 0)::bigint FROM budget_reservations r
+                        WHERE r.scope = s.scope AND r.period_start_ms = s.period AND r.expires_at_ms > $3)
+                  FROM unnest($1::text[], $2::bigint[]) AS s(scope, period)
+                  JOIN budget_accounts a ON a.scope = s.scope AND a.period_start_ms = s.period
+                """, binds: binds)
+        do {
+            return try await withTimeout { [client] in
+                var out: [String: (spent: Int64, reserved: Int64)] = [:]
+                for try await (scope, spent, reserved) in try await client.query(query).decode((String, Int64, Int64).self) {
+                    out[scope] = (spent, reserved)
+                }
+                return out
+            }
+        } catch {
+            markDown(error)
+            return nil
+        }
+    }
+
     /// Gives back what a request held, with its real token count (nil: keep the reservation) and
     /// cost; off the request path.
     public func settle(_ ticket: Ticket, tokens: Int?, costMicro: Int64) {
+        held.withLockedValue { h in
+            h.leases.subtract(ticket.leaseIDs)
+            h.reservations.subtract(ticket.reservationIDs)
+        }
         enqueue.yield(.settle(ticket, tokens: tokens.map(Int64.init) ?? -1, costMicro: costMicro))
     }
 
@@ -199,13 +255,14 @@ public final class SharedLimits: Service, Sendable {
     func write(_ work: Work) async throws {
         switch work {
         case .settle(let t, let tokens, let cost):
-            var binds = PostgresBindings(capacity: 5)
-            try binds.append(t.eventIDs)
-            try binds.append(tokens)
+            var binds = PostgresBindings(capacity: 6)
+            try binds.append(t.rateScopes)
+            try binds.append(t.second)
+            try binds.append(tokens >= 0 ? tokens - t.reservedTokens : 0)
             try binds.append(t.leaseIDs)
             try binds.append(t.reservationIDs)
             try binds.append(cost)
-            let query = PostgresQuery(unsafeSQL: "SELECT switchyard_settle($1,$2,$3,$4,$5)", binds: binds)
+            let query = PostgresQuery(unsafeSQL: "SELECT switchyard_settle($1,$2,$3,$4,$5,$6)", binds: binds)
             try await withTimeout { [client] in _ = try await client.query(query) }
         case .cooldown(let target, let until):
             var binds = PostgresBindings(capacity: 2)
@@ -251,10 +308,11 @@ public final class SharedLimits: Service, Sendable {
     }
 
     func heartbeat(nowMs: Int64) async throws {
-        for sql in SharedStateSchema.heartbeatSQL {
+        let (leases, reservations) = held.withLockedValue { (Array($0.leases), Array($0.reservations)) }
+        for (sql, ids) in zip(SharedStateSchema.heartbeatSQL, [leases, reservations]) where !ids.isEmpty {
             var binds = PostgresBindings(capacity: 2)
             try binds.append(nowMs + Self.leaseTTLms)
-            try binds.append(holder)
+            try binds.append(ids)
             let query = PostgresQuery(unsafeSQL: sql, binds: binds)
             try await withTimeout { [client] in _ = try await client.query(query) }
         }

@@ -1,8 +1,10 @@
 /// The PostgreSQL tables and functions behind the limits replicas share (scale-out.md "What is
 /// shared"), applied as migrations after the ledger's, under the same advisory lock.
 ///
-/// - `limiter_events`: one row per admission of a rate-limited scope (its time and tokens): rpm is
-///   the count in the last 60 s, tpm the sum, exact across replicas.
+/// - `limiter_counts`: admissions and tokens of a rate-limited scope per second: rpm is the count
+///   over the last 61 one-second buckets (which cover every 60 s window that ends now, so no 60 s
+///   window ever holds more than the limit; a refusal may come up to a second early), tpm the sum.
+///   At most 61 rows are read per scope, whatever the rate.
 /// - `limiter_leases`: one row per concurrent slot held, with an expiry its replica's heartbeat
 ///   pushes forward; a replica that dies stops renewing and its slots expire within 30 s.
 /// - `budget_accounts` / `budget_reservations`: spend per budget scope and period (seeded once
@@ -17,8 +19,10 @@ enum SharedStateSchema {
         (
             101,
             [
-                "CREATE TABLE limiter_events (id BIGSERIAL PRIMARY KEY, scope TEXT NOT NULL, at_ms BIGINT NOT NULL, tokens BIGINT NOT NULL)",
-                "CREATE INDEX limiter_events_scope_at ON limiter_events (scope, at_ms)",
+                """
+                CREATE TABLE limiter_counts (scope TEXT NOT NULL, second BIGINT NOT NULL, admissions BIGINT NOT NULL, tokens BIGINT NOT NULL,
+                    PRIMARY KEY (scope, second))
+                """,
                 "CREATE TABLE limiter_leases (id BIGSERIAL PRIMARY KEY, scope TEXT NOT NULL, holder TEXT NOT NULL, expires_at_ms BIGINT NOT NULL)",
                 "CREATE INDEX limiter_leases_scope ON limiter_leases (scope, expires_at_ms)",
                 "CREATE INDEX limiter_leases_holder ON limiter_leases (holder)",
@@ -47,11 +51,12 @@ enum SharedStateSchema {
             p_scopes TEXT[], p_rpm BIGINT[], p_tpm BIGINT[], p_conc BIGINT[],
             p_bscopes TEXT[], p_bperiods BIGINT[], p_blimits BIGINT[], p_busers TEXT[], p_broutes TEXT[], p_reserve BIGINT)
         RETURNS TABLE (ok BOOLEAN, failed_scope TEXT, failed_kind TEXT, failed_limit BIGINT, used BIGINT, retry_ms BIGINT,
-                       event_ids BIGINT[], lease_ids BIGINT[], reservation_ids BIGINT[])
+                       lease_ids BIGINT[], reservation_ids BIGINT[])
         LANGUAGE plpgsql AS $$
         DECLARE
             i INT; n BIGINT; t BIGINT; oldest BIGINT; spent BIGINT; held BIGINT; new_id BIGINT;
-            ev BIGINT[] := '{}'; le BIGINT[] := '{}'; re BIGINT[] := '{}';
+            now_s BIGINT := p_now / 1000;
+            le BIGINT[] := '{}'; re BIGINT[] := '{}';
             ns INT := coalesce(array_length(p_scopes, 1), 0);
             nb INT := coalesce(array_length(p_bscopes, 1), 0);
         BEGIN
@@ -59,22 +64,22 @@ enum SharedStateSchema {
             FOR i IN 1 .. nb LOOP PERFORM pg_advisory_xact_lock(hashtextextended('sy-budget:' || p_bscopes[i], 0)); END LOOP;
             FOR i IN 1 .. ns LOOP
                 IF p_rpm[i] >= 0 OR p_tpm[i] >= 0 THEN
-                    SELECT count(*), coalesce(sum(tokens), 0), min(at_ms) INTO n, t, oldest
-                      FROM limiter_events WHERE scope = p_scopes[i] AND at_ms > p_now - 60000;
+                    SELECT coalesce(sum(admissions), 0), coalesce(sum(tokens), 0), min(second) INTO n, t, oldest
+                      FROM limiter_counts WHERE scope = p_scopes[i] AND second >= now_s - 60;
                     IF p_rpm[i] >= 0 AND n >= p_rpm[i] THEN
-                        RETURN QUERY SELECT false, p_scopes[i], 'rpm'::text, p_rpm[i], n, greatest(oldest + 60000 - p_now, 1), ev, le, re;
+                        RETURN QUERY SELECT false, p_scopes[i], 'rpm'::text, p_rpm[i], n, greatest((oldest + 61) * 1000 - p_now, 1), le, re;
                         RETURN;
                     END IF;
                     IF p_tpm[i] >= 0 AND t + p_tokens > p_tpm[i] THEN
                         RETURN QUERY SELECT false, p_scopes[i], 'tpm'::text, p_tpm[i], t,
-                            greatest(coalesce(oldest, p_now) + 60000 - p_now, 1), ev, le, re;
+                            greatest((coalesce(oldest, now_s) + 61) * 1000 - p_now, 1), le, re;
                         RETURN;
                     END IF;
                 END IF;
                 IF p_conc[i] >= 0 THEN
                     SELECT count(*) INTO n FROM limiter_leases WHERE scope = p_scopes[i] AND expires_at_ms > p_now;
                     IF n >= p_conc[i] THEN
-                        RETURN QUERY SELECT false, p_scopes[i], 'concurrent'::text, p_conc[i], n, 1000::bigint, ev, le, re;
+                        RETURN QUERY SELECT false, p_scopes[i], 'concurrent'::text, p_conc[i], n, 1000::bigint, le, re;
                         RETURN;
                     END IF;
                 END IF;
@@ -89,14 +94,15 @@ enum SharedStateSchema {
                 SELECT coalesce(sum(amount_micro), 0) INTO held FROM budget_reservations
                  WHERE scope = p_bscopes[i] AND period_start_ms = p_bperiods[i] AND expires_at_ms > p_now;
                 IF p_blimits[i] = 0 OR spent >= p_blimits[i] OR spent + held + p_reserve > p_blimits[i] THEN
-                    RETURN QUERY SELECT false, p_bscopes[i], 'budget'::text, p_blimits[i], spent, 0::bigint, ev, le, re;
+                    RETURN QUERY SELECT false, p_bscopes[i], 'budget'::text, p_blimits[i], spent, 0::bigint, le, re;
                     RETURN;
                 END IF;
             END LOOP;
             FOR i IN 1 .. ns LOOP
                 IF p_rpm[i] >= 0 OR p_tpm[i] >= 0 THEN
-                    INSERT INTO limiter_events (scope, at_ms, tokens) VALUES (p_scopes[i], p_now, p_tokens) RETURNING id INTO new_id;
-                    ev := ev || new_id;
+                    INSERT INTO limiter_counts (scope, second, admissions, tokens) VALUES (p_scopes[i], now_s, 1, p_tokens)
+                    ON CONFLICT (scope, second) DO UPDATE
+                        SET admissions = limiter_counts.admissions + 1, tokens = limiter_counts.tokens + EXCLUDED.tokens;
                 END IF;
                 IF p_conc[i] >= 0 THEN
                     INSERT INTO limiter_leases (scope, holder, expires_at_ms) VALUES (p_scopes[i], p_holder, p_now + p_ttl) RETURNING id INTO new_id;
@@ -108,18 +114,20 @@ enum SharedStateSchema {
                     VALUES (p_bscopes[i], p_bperiods[i], p_reserve, p_holder, p_now + p_ttl) RETURNING id INTO new_id;
                 re := re || new_id;
             END LOOP;
-            RETURN QUERY SELECT true, NULL::text, NULL::text, 0::bigint, 0::bigint, 0::bigint, ev, le, re;
+            RETURN QUERY SELECT true, NULL::text, NULL::text, 0::bigint, 0::bigint, 0::bigint, le, re;
         END $$
         """
 
-    /// The end of a request: its admissions count its real tokens, its slots are freed, and its
-    /// budget reservations become its real cost.
+    /// The end of a request: its admission second counts its real tokens (`p_delta` = real −
+    /// reserved), its slots are freed, and its budget reservations become its real cost.
     static let settleFunction = """
-        CREATE OR REPLACE FUNCTION switchyard_settle(p_event_ids BIGINT[], p_tokens BIGINT, p_lease_ids BIGINT[],
+        CREATE OR REPLACE FUNCTION switchyard_settle(p_scopes TEXT[], p_second BIGINT, p_delta BIGINT, p_lease_ids BIGINT[],
                                                      p_reservation_ids BIGINT[], p_cost BIGINT)
         RETURNS VOID LANGUAGE plpgsql AS $$
         BEGIN
-            IF p_tokens >= 0 THEN UPDATE limiter_events SET tokens = p_tokens WHERE id = ANY(p_event_ids); END IF;
+            IF p_delta <> 0 THEN
+                UPDATE limiter_counts SET tokens = greatest(tokens + p_delta, 0) WHERE scope = ANY(p_scopes) AND second = p_second;
+            END IF;
             DELETE FROM limiter_leases WHERE id = ANY(p_lease_ids);
             UPDATE budget_accounts a SET spent_micro = a.spent_micro + greatest(p_cost, 0)
               FROM budget_reservations r
@@ -128,15 +136,16 @@ enum SharedStateSchema {
         END $$
         """
 
-    /// Pushes this replica's slot and reservation expiries forward.
+    /// Pushes the expiries of the slots and reservations this replica still holds forward (by id:
+    /// one whose settlement was lost is not renewed, and expires).
     static let heartbeatSQL = [
-        "UPDATE limiter_leases SET expires_at_ms = $1 WHERE holder = $2",
-        "UPDATE budget_reservations SET expires_at_ms = $1 WHERE holder = $2",
+        "UPDATE limiter_leases SET expires_at_ms = $1 WHERE id = ANY($2)",
+        "UPDATE budget_reservations SET expires_at_ms = $1 WHERE id = ANY($2)",
     ]
 
     /// Drops what no admission reads any more.
     static let cleanupSQL = [
-        "DELETE FROM limiter_events WHERE at_ms < $1 - 61000",
+        "DELETE FROM limiter_counts WHERE second < $1 / 1000 - 61",
         "DELETE FROM limiter_leases WHERE expires_at_ms < $1",
         "DELETE FROM budget_reservations WHERE expires_at_ms < $1",
         "DELETE FROM target_cooldowns WHERE until_ms < $1",

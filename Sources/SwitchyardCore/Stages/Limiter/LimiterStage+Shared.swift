@@ -43,19 +43,7 @@ extension LimiterStage {
             let settle: @Sendable () -> Void = {
                 shared.settle(ticket, tokens: stats.usage?.totalTokens, costMicro: stats.cost(costs).micro ?? 0)
             }
-            let reply: Reply
-            do {
-                reply = try await next(call, context)
-            } catch {
-                settle()
-                throw error
-            }
-            var out = reply
-            switch reply.body {
-            case .bytes: settle()
-            case .stream(let stream): out.body = .stream(stream.observed { _ in settle() })
-            }
-            return out
+            return try await Self.forward(call, context: context, next: next, settle: settle)
         }
     }
 

@@ -92,6 +92,14 @@ public struct LimiterStage: Stage {
             state.finish(ticket, actualTokens: stats.usage?.totalTokens)
             if let budgetTicket { self.settle(budgetTicket, scopes: budgets, stats: stats, user: userName) }
         }
+        var out = try await Self.forward(call, context: context, next: next, settle: settle)
+        out.headers += ticket.headers
+        return out
+    }
+
+    /// Runs the rest of the pipeline and calls `settle` once when the reply is over: at once for
+    /// a complete body or an error, at the end of a stream otherwise.
+    static func forward(_ call: Call, context: CallContext, next: Next, settle: @escaping @Sendable () -> Void) async throws -> Reply {
         let reply: Reply
         do {
             reply = try await next(call, context)
@@ -100,12 +108,9 @@ public struct LimiterStage: Stage {
             throw error
         }
         var out = reply
-        out.headers += ticket.headers
         switch reply.body {
-        case .bytes:
-            settle()
-        case .stream(let stream):
-            out.body = .stream(stream.observed { _ in settle() })
+        case .bytes: settle()
+        case .stream(let stream): out.body = .stream(stream.observed { _ in settle() })
         }
         return out
     }
