@@ -78,9 +78,10 @@ def test_rpm_is_exact_across_replicas(mock, tmp_path, fresh, replicas, balancer)
     assert int(refused.headers["retry-after"]) >= 1
 
 
-def test_concurrent_slots_are_held_across_replicas(mock, tmp_path, fresh, replicas):
+def test_concurrent_slots_are_held_across_replicas(mock, tmp_path, fresh, replicas, balancer):
     _chat(mock, delay_before_ms=1500)
     a, b = replicas(shared_config(mock, tmp_path, fresh, alice_limits={"concurrent": 2}))
+    lb = balancer([a, b])
     results: list = []
     barrier = threading.Barrier(6)
 
@@ -88,7 +89,7 @@ def test_concurrent_slots_are_held_across_replicas(mock, tmp_path, fresh, replic
         barrier.wait()
         results.append(post(gw, messages_body(), ALICE).status)
 
-    threads = [threading.Thread(target=one, args=(gw,)) for gw in (a, b, a, b, a, b)]
+    threads = [threading.Thread(target=one, args=(gw,)) for gw in (a, b, lb, lb, lb, lb)]
     for t in threads:
         t.start()
     for t in threads:
@@ -101,13 +102,14 @@ def test_concurrent_slots_are_held_across_replicas(mock, tmp_path, fresh, replic
     assert post(b, messages_body(), ALICE).status == 200
 
 
-def test_a_budget_cannot_be_overshot_from_two_replicas(mock, tmp_path, fresh, replicas):
+def test_a_budget_cannot_be_overshot_from_two_replicas(mock, tmp_path, fresh, replicas, balancer):
     # Output only, $100/M: 100 tokens cost $0.01, and max_tokens 100 reserves exactly that.
     _chat(mock, usage=(0, 100))
     limits = {"budget": {"usd": "0.05", "period": "month"}}
     a, b = replicas(shared_config(mock, tmp_path, fresh, alice_limits=limits, prices={"*": Price("0", "100")}))
+    lb = balancer([a, b])
     jobs = [(ALICE, messages_body(max_tokens=100))] * 6
-    statuses = [r.status for r in fire(a, jobs) + fire(b, jobs)]
+    statuses = [r.status for r in fire(lb, jobs) + fire(a, jobs)]
     assert statuses.count(200) == 5, statuses
     assert statuses.count(402) == 7, statuses
     refused = post(b, messages_body(max_tokens=100), ALICE)
