@@ -66,9 +66,13 @@ public final class SharedLimits: Service, Sendable {
     private let up = NIOLockedValueBox(true)
     /// Slots and reservations this replica holds now: the heartbeat renews these and no others.
     private let held = NIOLockedValueBox<(leases: Set<Int64>, reservations: Set<Int64>)>(([], []))
-    private let pending = NIOLockedValueBox<[Work]>([])
-    private let queue: AsyncStream<Work>
-    private let enqueue: AsyncStream<Work>.Continuation
+    /// Settlements and cooldowns to write, in order (bounded); kept while the store is down.
+    private let outbox = NIOLockedValueBox<[Work]>([])
+    /// Wakes the writer when the outbox has work.
+    private let wake: AsyncStream<Void>
+    private let wakeUp: AsyncStream<Void>.Continuation
+    /// Settlements written per round trip at most.
+    static let batch = 500
 
     public init(
         url: String, pool: Int, instance: String, cooldowns: CooldownTable, metrics: Metrics, logger: Logger,
@@ -92,11 +96,12 @@ public final class SharedLimits: Service, Sendable {
         self.metrics = metrics
         self.wallClockMs = wallClockMs
         self.cooldowns = cooldowns
-        (queue, enqueue) = AsyncStream.makeStream(of: Work.self, bufferingPolicy: .bufferingNewest(Self.maxPending))
+        (wake, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         metrics.stateUp(true)
-        cooldowns.observeFailures { [enqueue, wallClockMs] target, nanos in
+        cooldowns.observeFailures { [weak self] target, nanos in
+            guard let self else { return }
             let ms = Int64(min(nanos / 1_000_000, UInt64(Int64.max / 2)))
-            enqueue.yield(.cooldown(target: target, untilMs: wallClockMs().addingSaturated(ms)))
+            self.post(.cooldown(target: target, untilMs: self.wallClockMs().addingSaturated(ms)))
         }
     }
 
@@ -202,7 +207,7 @@ public final class SharedLimits: Service, Sendable {
             h.leases.subtract(ticket.leaseIDs)
             h.reservations.subtract(ticket.reservationIDs)
         }
-        enqueue.yield(.settle(ticket, tokens: tokens.map(Int64.init) ?? -1, costMicro: costMicro))
+        post(.settle(ticket, tokens: tokens.map(Int64.init) ?? -1, costMicro: costMicro))
     }
 
     // MARK: Service
@@ -216,7 +221,7 @@ public final class SharedLimits: Service, Sendable {
                 await withGracefulShutdownHandler {
                     await self.drain()
                 } onGracefulShutdown: {
-                    self.enqueue.finish()
+                    self.wakeUp.finish()
                 }
             }
             group.addTask {
@@ -229,52 +234,88 @@ public final class SharedLimits: Service, Sendable {
         }
     }
 
-    /// Writes settlements and cooldowns in order; what fails while the store is down waits in
-    /// `pending` (bounded) and is replayed when it answers again.
+    /// Queues work for the writer (the oldest is dropped past `maxPending`: a slot whose
+    /// settlement is lost expires, as the heartbeat no longer renews it).
+    private func post(_ work: Work) {
+        outbox.withLockedValue { list in
+            if list.count >= Self.maxPending { list.removeFirst(list.count - Self.maxPending + 1) }
+            list.append(work)
+        }
+        wakeUp.yield(())
+    }
+
+    /// The writer: whenever woken, writes the outbox in batches (one round trip per batch of
+    /// settlements); while the store is down the work stays queued and `maintain` wakes it when
+    /// the store answers again. At shutdown it writes what is left.
     func drain() async {
-        for await work in queue {
-            guard isUp else {
-                keep(work)
-                continue
+        for await _ in wake { await writeOutbox() }
+        await writeOutbox()
+    }
+
+    func writeOutbox() async {
+        while isUp {
+            let work = outbox.withLockedValue { list -> [Work] in
+                let n = min(list.count, Self.batch)
+                defer { list.removeFirst(n) }
+                return Array(list.prefix(n))
             }
+            if work.isEmpty { return }
             do {
                 try await write(work)
             } catch {
                 markDown(error)
-                keep(work)
+                outbox.withLockedValue { $0.insert(contentsOf: work, at: 0) }
+                return
             }
         }
     }
 
-    private func keep(_ work: Work) {
-        pending.withLockedValue { list in
-            if list.count < Self.maxPending { list.append(work) }
+    func write(_ work: [Work]) async throws {
+        var scopes: [String] = []
+        var seconds: [Int64] = []
+        var deltas: [Int64] = []
+        var leases: [Int64] = []
+        var reservations: [Int64] = []
+        var costs: [Int64] = []
+        for item in work {
+            switch item {
+            case .settle(let t, let tokens, let cost):
+                if tokens >= 0, tokens != t.reservedTokens {
+                    for scope in t.rateScopes {
+                        scopes.append(scope)
+                        seconds.append(t.second)
+                        deltas.append(tokens - t.reservedTokens)
+                    }
+                }
+                leases += t.leaseIDs
+                reservations += t.reservationIDs
+                costs += Array(repeating: cost, count: t.reservationIDs.count)
+            case .cooldown(let target, let until):
+                try await writeCooldown(target: target, untilMs: until)
+            }
         }
+        guard !(scopes.isEmpty && leases.isEmpty && reservations.isEmpty) else { return }
+        var binds = PostgresBindings(capacity: 6)
+        try binds.append(scopes)
+        try binds.append(seconds)
+        try binds.append(deltas)
+        try binds.append(leases)
+        try binds.append(reservations)
+        try binds.append(costs)
+        let query = PostgresQuery(unsafeSQL: "SELECT switchyard_settle($1,$2,$3,$4,$5,$6)", binds: binds)
+        try await withTimeout { [client] in _ = try await client.query(query) }
     }
 
-    func write(_ work: Work) async throws {
-        switch work {
-        case .settle(let t, let tokens, let cost):
-            var binds = PostgresBindings(capacity: 6)
-            try binds.append(t.rateScopes)
-            try binds.append(t.second)
-            try binds.append(tokens >= 0 ? tokens - t.reservedTokens : 0)
-            try binds.append(t.leaseIDs)
-            try binds.append(t.reservationIDs)
-            try binds.append(cost)
-            let query = PostgresQuery(unsafeSQL: "SELECT switchyard_settle($1,$2,$3,$4,$5,$6)", binds: binds)
-            try await withTimeout { [client] in _ = try await client.query(query) }
-        case .cooldown(let target, let until):
-            var binds = PostgresBindings(capacity: 2)
-            try binds.append(target)
-            try binds.append(until)
-            let query = PostgresQuery(
-                unsafeSQL: """
-                    INSERT INTO target_cooldowns (target, until_ms) VALUES ($1, $2)
-                    ON CONFLICT (target) DO UPDATE SET until_ms = GREATEST(target_cooldowns.until_ms, EXCLUDED.until_ms)
-                    """, binds: binds)
-            try await withTimeout { [client] in _ = try await client.query(query) }
-        }
+    func writeCooldown(target: String, untilMs: Int64) async throws {
+        var binds = PostgresBindings(capacity: 2)
+        try binds.append(target)
+        try binds.append(untilMs)
+        let query = PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO target_cooldowns (target, until_ms) VALUES ($1, $2)
+                ON CONFLICT (target) DO UPDATE SET until_ms = GREATEST(target_cooldowns.until_ms, EXCLUDED.until_ms)
+                """, binds: binds)
+        try await withTimeout { [client] in _ = try await client.query(query) }
     }
 
     /// Every second: adopt the others' cooldowns (or probe a store that is down, replaying what
@@ -294,11 +335,7 @@ public final class SharedLimits: Service, Sendable {
                     try await withTimeout { [client] in _ = try await client.query("SELECT 1") }
                     markUp()
                     try await heartbeat(nowMs: wallClockMs())
-                    let waiting = pending.withLockedValue { list -> [Work] in
-                        defer { list = [] }
-                        return list
-                    }
-                    for work in waiting { enqueue.yield(work) }
+                    wakeUp.yield(())  // write what waited
                 }
             } catch {
                 markDown(error)

@@ -118,20 +118,24 @@ enum SharedStateSchema {
         END $$
         """
 
-    /// The end of a request: its admission second counts its real tokens (`p_delta` = real −
-    /// reserved), its slots are freed, and its budget reservations become its real cost.
+    /// The end of many requests at once (the settle queue is written in batches): each admission
+    /// second counts its requests' real tokens (`p_deltas`: real − reserved, per scope and second),
+    /// their slots are freed, and their budget reservations become their real costs.
     static let settleFunction = """
-        CREATE OR REPLACE FUNCTION switchyard_settle(p_scopes TEXT[], p_second BIGINT, p_delta BIGINT, p_lease_ids BIGINT[],
-                                                     p_reservation_ids BIGINT[], p_cost BIGINT)
+        CREATE OR REPLACE FUNCTION switchyard_settle(p_scopes TEXT[], p_seconds BIGINT[], p_deltas BIGINT[], p_lease_ids BIGINT[],
+                                                     p_reservation_ids BIGINT[], p_costs BIGINT[])
         RETURNS VOID LANGUAGE plpgsql AS $$
         BEGIN
-            IF p_delta <> 0 THEN
-                UPDATE limiter_counts SET tokens = greatest(tokens + p_delta, 0) WHERE scope = ANY(p_scopes) AND second = p_second;
-            END IF;
+            UPDATE limiter_counts c SET tokens = greatest(c.tokens + d.delta, 0)
+              FROM (SELECT scope, second, sum(delta) AS delta FROM unnest(p_scopes, p_seconds, p_deltas) AS u(scope, second, delta)
+                     GROUP BY scope, second) d
+             WHERE c.scope = d.scope AND c.second = d.second AND d.delta <> 0;
             DELETE FROM limiter_leases WHERE id = ANY(p_lease_ids);
-            UPDATE budget_accounts a SET spent_micro = a.spent_micro + greatest(p_cost, 0)
-              FROM budget_reservations r
-             WHERE r.id = ANY(p_reservation_ids) AND a.scope = r.scope AND a.period_start_ms = r.period_start_ms;
+            UPDATE budget_accounts a SET spent_micro = a.spent_micro + x.cost
+              FROM (SELECT r.scope, r.period_start_ms, sum(greatest(u.cost, 0)) AS cost
+                      FROM budget_reservations r JOIN unnest(p_reservation_ids, p_costs) AS u(id, cost) ON r.id = u.id
+                     GROUP BY r.scope, r.period_start_ms) x
+             WHERE a.scope = x.scope AND a.period_start_ms = x.period_start_ms;
             DELETE FROM budget_reservations WHERE id = ANY(p_reservation_ids);
         END $$
         """
