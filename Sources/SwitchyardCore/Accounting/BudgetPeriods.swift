@@ -46,12 +46,7 @@ public enum BudgetPeriods {
     }
 
     /// RFC 3339 UTC seconds.
-    public static func rfc3339(_ seconds: Int64) -> String {
-        let f = utc(seconds)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(f.tm_year) + 1900, Int(f.tm_mon) + 1, Int(f.tm_mday),
-            Int(f.tm_hour), Int(f.tm_min), Int(f.tm_sec))
-    }
+    public static func rfc3339(_ seconds: Int64) -> String { Timestamps.rfc3339(seconds) }
 
     static func utc(_ seconds: Int64) -> tm {
         var t = time_t(seconds)

@@ -84,7 +84,7 @@ public struct AccessLogStage: Stage {
             record(call: call, status: status, stats: stats, context: context, cost: cost, accounting: accounting, latency: latency)
         }
         var o = JSONObject()
-        o.append("time", .string(Self.timestamp()))
+        o.append("time", .string(Timestamps.nowWithMillis()))
         o.append("request_id", .string(context.requestID))
         o.append("endpoint", .string(call.endpoint.rawValue))
         o.append("user", stats.user.map { .string($0) } ?? .null)
@@ -154,39 +154,4 @@ public struct AccessLogStage: Stage {
 
     static func ms(_ nanos: UInt64) -> Double { (Double(nanos) / 1000).rounded() / 1000 }
 
-    /// RFC 3339 UTC with milliseconds, formatted by hand (String(format:) costs microseconds).
-    static func timestamp() -> String {
-        var t = timespec()
-        clock_gettime(CLOCK_REALTIME, &t)
-        var tmv = tm()
-        var seconds = t.tv_sec
-        gmtime_r(&seconds, &tmv)
-        var out: [UInt8] = []
-        out.reserveCapacity(24)
-        func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            var v = value
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(v / divisor % 10))
-                v %= divisor
-                divisor /= 10
-            }
-        }
-        digits(Int(tmv.tm_year) + 1900, 4)
-        out.append(UInt8(ascii: "-"))
-        digits(Int(tmv.tm_mon) + 1, 2)
-        out.append(UInt8(ascii: "-"))
-        digits(Int(tmv.tm_mday), 2)
-        out.append(UInt8(ascii: "T"))
-        digits(Int(tmv.tm_hour), 2)
-        out.append(UInt8(ascii: ":"))
-        digits(Int(tmv.tm_min), 2)
-        out.append(UInt8(ascii: ":"))
-        digits(Int(tmv.tm_sec), 2)
-        out.append(UInt8(ascii: "."))
-        digits(Int(t.tv_nsec / 1_000_000), 3)
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
-    }
 }

@@ -198,17 +198,9 @@ public final class LimiterState: @unchecked Sendable {
         return [
             ("anthropic-ratelimit-\(kind)-limit", String(limit)),
             ("anthropic-ratelimit-\(kind)-remaining", String(remaining)),
-            ("anthropic-ratelimit-\(kind)-reset", RFC3339.string(secondsFromNow: seconds)),
+            ("anthropic-ratelimit-\(kind)-reset", Timestamps.rfc3339(Int64(time(nil)) + Int64(seconds))),
         ]
     }
 }
 
 /// RFC 3339 timestamps for rate-limit reset headers.
-enum RFC3339 {
-    static func string(secondsFromNow: Int) -> String {
-        var t = time(nil) + secondsFromNow
-        var tmv = tm()
-        gmtime_r(&t, &tmv)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", tmv.tm_year + 1900, tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_hour, tmv.tm_min, tmv.tm_sec)
-    }
-}
