@@ -5,11 +5,11 @@ enum BudgetView {
     static func uses(_ snapshot: GatewaySnapshot, _ scopes: [BudgetBook.Scope], now seconds: Int64) async -> [String: BudgetUse] {
         let accounting = snapshot.state.accounting
         await accounting.prepare(scopes, now: seconds)
-        let shared = await snapshot.state.shared?.budgetUse(scopes, nowMs: seconds.multipliedSaturated(by: 1000)) ?? [:]
+        let sharedFigures = await snapshot.state.sharedLimits?.budgetUse(scopes, nowMs: seconds.multipliedSaturated(by: 1000)) ?? [:]
         var out: [String: BudgetUse] = [:]
         for scope in scopes {
             var use = accounting.budgets.use(scope, now: seconds)
-            if let figures = shared[scope.key] {
+            if let figures = sharedFigures[scope.key] {
                 use.spentMicroUSD = figures.spent
                 use.reservedMicroUSD = figures.reserved
             }

@@ -41,7 +41,7 @@ public final class GatewaySnapshot: Sendable {
             case .limiter:
                 stages.append(
                     LimiterStage(
-                        config: config, state: state.limiter, costs: costs, accounting: state.accounting, shared: state.shared,
+                        config: config, state: state.limiter, costs: costs, accounting: state.accounting, sharedLimits: state.sharedLimits,
                         whenSharedUnavailable: state.whenSharedUnavailable))
             case .mapper: stages.append(MapperStage(providers: config.providers, policy: config.fallback, cooldowns: state.cooldowns, metrics: state.metrics))
             case .translator: stages.append(TranslatorStage(stripBillingHeader: config.stripBillingHeader, secrets: secrets, streams: state.streams))

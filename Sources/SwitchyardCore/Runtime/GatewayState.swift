@@ -11,7 +11,7 @@ public final class GatewayState: Sendable {
     /// Open streamed replies (keep-alives, idle timeouts, the shutdown deadline).
     public let streams: StreamRegistry
     /// Limits, budgets and cooldowns shared with the other replicas (PostgreSQL), when configured.
-    public let shared: SharedLimits?
+    public let sharedLimits: SharedLimits?
     /// What the limiter does while the shared state does not answer.
     public let whenSharedUnavailable: StateSettings.Unavailable
     /// Open client connections (close detection, `server.max_connections`).
@@ -21,11 +21,11 @@ public final class GatewayState: Sendable {
 
     public init(
         clients: HTTPClients = HTTPClients(), accounting: Accounting? = nil, metrics: Metrics = Metrics(), cooldowns: CooldownTable = CooldownTable(),
-        shared: SharedLimits? = nil, whenSharedUnavailable: StateSettings.Unavailable = .local
+        sharedLimits: SharedLimits? = nil, whenSharedUnavailable: StateSettings.Unavailable = .local
     ) {
         self.clients = clients
         self.cooldowns = cooldowns
-        self.shared = shared
+        self.sharedLimits = sharedLimits
         self.whenSharedUnavailable = whenSharedUnavailable
         self.limiter = LimiterState()
         self.accounting = accounting ?? .disabled(metrics: metrics)

@@ -57,14 +57,14 @@ public struct GatewayServer {
         let accounting = Accounting(settings: config.state, instance: instance, metrics: metrics, logger: logger)
         await startLedger(accounting, config: config, logger: logger)
         let cooldownTable = CooldownTable()
-        var shared: SharedLimits? = nil
+        var sharedLimits: SharedLimits? = nil
         if case .postgres(let url) = config.state.backend {
-            shared = try SharedLimits(
+            sharedLimits = try SharedLimits(
                 url: url, pool: config.state.pool, instance: instance, cooldowns: cooldownTable, metrics: metrics,
                 logger: logger)
         }
         let state = GatewayState(
-            accounting: accounting, metrics: metrics, cooldowns: cooldownTable, shared: shared, whenSharedUnavailable: config.state.unavailable)
+            accounting: accounting, metrics: metrics, cooldowns: cooldownTable, sharedLimits: sharedLimits, whenSharedUnavailable: config.state.unavailable)
         let holder = SnapshotHolder(GatewaySnapshot(config: config, generation: 1, state: state, accessLog: accessLog))
         metrics.generation(1)
         let cooldowns = state.cooldowns
@@ -106,9 +106,9 @@ public struct GatewayServer {
                         responder: AdminResponder(holder: holder, loopback: GatewayResponder.isLoopback(admin.host)),
                         configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: nil), logger: logger)))
         }
-        if let shared {
+        if let sharedLimits {
             // Before the server, so it settles the last replies after the server drained.
-            services.append(.init(service: shared))
+            services.append(.init(service: sharedLimits))
         }
         // Before the server, so it keeps ticking while the server drains.
         services.append(.init(service: StreamTicker(streams: state.streams)))

@@ -6,7 +6,7 @@ extension LimiterStage {
     /// The reply, or nil when the shared state does not answer and the replica's own counters
     /// should decide (`state.unavailable: local`).
     func handleShared(
-        _ shared: SharedLimits, call: Call, context: CallContext, next: Next, scopes: [LimiterState.Scope], budgets: [BudgetBook.Scope],
+        _ sharedLimits: SharedLimits, call: Call, context: CallContext, next: Next, scopes: [LimiterState.Scope], budgets: [BudgetBook.Scope],
         reserve: Int, userName: String
     ) async throws -> Reply? {
         if let never = Self.neverFits(scopes, tokens: reserve) {
@@ -21,7 +21,7 @@ extension LimiterStage {
             worst = costs.worstCase(route: route, estimatedInputTokens: call.estimatedInputTokens, maxTokens: request.maxTokens ?? 0)
         }
         let now = wallClock()
-        switch await shared.admit(scopes, tokens: reserve, budgets: budgets, reserveMicro: worst, nowMs: now.multipliedSaturated(by: 1000)) {
+        switch await sharedLimits.admit(scopes, tokens: reserve, budgets: budgets, reserveMicro: worst, nowMs: now.multipliedSaturated(by: 1000)) {
         case .unavailable:
             guard whenSharedUnavailable == .closed else { return nil }
             throw GatewayError.overloaded(
@@ -41,7 +41,7 @@ extension LimiterStage {
             let stats = context.stats
             let costs = self.costs
             let settle: @Sendable () -> Void = {
-                shared.settle(ticket, tokens: stats.usage?.totalTokens, costMicro: stats.cost(costs).micro ?? 0)
+                sharedLimits.settle(ticket, tokens: stats.usage?.totalTokens, costMicro: stats.cost(costs).micro ?? 0)
             }
             return try await Self.forward(call, context: context, next: next, settle: settle)
         }

@@ -16,16 +16,16 @@ public struct LimiterStage: Stage {
     /// Unix seconds, for budget periods.
     let wallClock: @Sendable () -> Int64
     /// Limits shared with the other replicas (PostgreSQL); nil: this replica's own counters.
-    let shared: SharedLimits?
+    let sharedLimits: SharedLimits?
     let whenSharedUnavailable: StateSettings.Unavailable
 
     public init(
         config: GatewayConfig, state: LimiterState, costs: CostBook? = nil, accounting: Accounting = .disabled(),
         clock: @escaping @Sendable () -> UInt64 = { MonotonicClock.nanos() },
         wallClock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        shared: SharedLimits? = nil, whenSharedUnavailable: StateSettings.Unavailable = .local
+        sharedLimits: SharedLimits? = nil, whenSharedUnavailable: StateSettings.Unavailable = .local
     ) {
-        self.shared = shared
+        self.sharedLimits = sharedLimits
         self.whenSharedUnavailable = whenSharedUnavailable
         perUserDefault = config.defaultUserLimits
         self.state = state
@@ -49,9 +49,9 @@ public struct LimiterStage: Stage {
         let budgets = budgetScopes(user: context.user, userName: userName, route: call.route)
         guard !scopes.isEmpty || !budgets.isEmpty else { return try await next(call, context) }
         let reserve = call.estimatedInputTokens.addingSaturated(min(max(request.maxTokens ?? 0, 0), 4096))
-        if let shared {
+        if let sharedLimits {
             if let reply = try await handleShared(
-                shared, call: call, context: context, next: next, scopes: scopes, budgets: budgets, reserve: reserve, userName: userName)
+                sharedLimits, call: call, context: context, next: next, scopes: scopes, budgets: budgets, reserve: reserve, userName: userName)
             {
                 return reply
             }

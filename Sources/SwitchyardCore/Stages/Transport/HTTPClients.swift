@@ -35,7 +35,7 @@ public final class HTTPClients: Sendable {
             configuration.decompression = .disabled
             configuration.redirectConfiguration = .disallow
             configuration.httpVersion = .http1Only
-            let client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
+            let client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
             table[key] = client
             return client
         }
