@@ -298,3 +298,32 @@ def test_records_of_a_replica_stopped_while_postgres_is_down_are_spooled_and_wri
     while spool.exists() and time.time() < deadline:
         time.sleep(0.1)
     assert not spool.exists()
+
+
+def test_tpm_is_reserved_across_replicas_and_settled_to_the_real_count(mock, tmp_path, fresh, replicas, balancer):
+    # Each request reserves its prompt estimate plus max_tokens (100), about 120 tokens; it really
+    # uses 15. At tpm 400 three reservations fit at once, a fourth does not.
+    _chat(mock, usage=(10, 5), delay_before_ms=1500)
+    a, b = replicas(shared_config(mock, tmp_path, fresh, alice_limits={"tpm": 400}))
+    lb = balancer([a, b])
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def one(gw):
+        barrier.wait()
+        statuses.append(post(gw, messages_body(max_tokens=100), ALICE).status)
+
+    threads = [threading.Thread(target=one, args=(gw,)) for gw in (lb, lb, lb, a, a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(statuses) == [200, 200, 200, 429, 429, 429], statuses
+    # Settled to 15 tokens each: there is room again, which the reservations alone would not leave.
+    deadline = time.time() + 10
+    while time.time() < deadline and int(fresh.sql("SELECT coalesce(sum(tokens), 0) FROM limiter_counts") or 0) > 100:
+        time.sleep(0.1)
+    assert fresh.sql("SELECT sum(tokens) FROM limiter_counts") == "45"
+    mock.reset()
+    _chat(mock, usage=(10, 5))
+    assert post(b, messages_body(max_tokens=100), ALICE).status == 200
