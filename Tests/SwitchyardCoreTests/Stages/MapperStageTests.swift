@@ -38,6 +38,27 @@ import Testing
         #expect(second.calls.map { $0.context.target!.target.model } == ["b"])
     }
 
+    @Test func aCooldownEndsOnTheInjectedClockWithATrial() async throws {
+        let clock = TestClock()
+        let stage = MapperStage(providers: config.providers, policy: config.fallback, cooldowns: CooldownTable(), clock: { clock.now })
+        let cooldown = UInt64(config.fallback.cooldown.components.seconds) * 1_000_000_000
+        #expect(cooldown > 0)
+        let failingA = RecordingNext { _, context, _ in
+            if context.target!.target.model == "a" { throw Self.failing(.serverError, status: 500) }
+            return .json(200, [])
+        }
+        func tried() async throws -> [String] {
+            let before = failingA.count
+            _ = try await stage.handle(StageHarness.call(StageFixtures.body(), config: config), context: StageHarness.context(), next: failingA.next)
+            return failingA.calls.dropFirst(before).map { $0.context.target!.target.model }
+        }
+        #expect(try await tried() == ["a", "b"])
+        clock.advance(seconds: Double(cooldown - 1_000_000) / 1e9)
+        #expect(try await tried() == ["b"])  // still cooling
+        clock.advance(seconds: 0.001)
+        #expect(try await tried() == ["a", "b"])  // the trial: a is asked again, fails, b answers
+    }
+
     @Test func allTargetsCoolingStillTriesTheSoonest() async throws {
         let now = MonotonicClock.nanos()
         cooldowns.recordFailure("up:a", cooldownNanos: 5_000_000_000, now: now)

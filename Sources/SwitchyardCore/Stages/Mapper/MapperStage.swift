@@ -12,9 +12,15 @@ public struct MapperStage: Stage {
     let metrics: Metrics
     /// Longest Retry-After the mapper waits for before a same-target retry; longer ones move on.
     let maxRetryWaitNanos: UInt64 = 5_000_000_000
+    /// Monotonic nanoseconds, for cooldowns (tests pass their own).
+    let clock: @Sendable () -> UInt64
 
-    public init(providers: [Provider], policy: FallbackPolicy, cooldowns: CooldownTable, metrics: Metrics = Metrics()) {
+    public init(
+        providers: [Provider], policy: FallbackPolicy, cooldowns: CooldownTable, metrics: Metrics = Metrics(),
+        clock: @escaping @Sendable () -> UInt64 = { MonotonicClock.nanos() }
+    ) {
         self.metrics = metrics
+        self.clock = clock
         self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         self.policy = policy
         self.cooldowns = cooldowns
@@ -68,7 +74,7 @@ public struct MapperStage: Stage {
                         try await Task.sleep(nanoseconds: wait)
                         continue
                     }
-                    cooldowns.recordFailure(target.label, cooldownNanos: policy.cooldown.clampedNanoseconds, now: MonotonicClock.nanos())
+                    cooldowns.recordFailure(target.label, cooldownNanos: policy.cooldown.clampedNanoseconds, now: clock())
                     break
                 }
             }
@@ -78,7 +84,7 @@ public struct MapperStage: Stage {
 
     /// Targets in order, without those cooling down; when all are, the one that recovers first.
     func candidates(_ route: Route) -> [Target] {
-        let now = MonotonicClock.nanos()
+        let now = clock()
         let open = route.targets.filter { cooldowns.admit($0.label, now: now) }
         if !open.isEmpty { return open }
         let soonest = route.targets.min { (cooldowns.cooldownEnd($0.label) ?? 0) < (cooldowns.cooldownEnd($1.label) ?? 0) }
