@@ -131,7 +131,7 @@ extension ConfigLoader {
                     r.problem(
                         "\(path).token", n, "a plain token must come from ${VAR} or {file: PATH}, never a literal in the file; use token_sha256 for a literal")
                 } else if let secret = r.secret(n, "\(path).token", allowMissing: false).secret {
-                    hash = SHA256Digest.hash(secret.exposedValue.utf8)
+                    hash = Authenticator.digest(secret.exposedValue)
                 }
             }
             if !hash.isEmpty, out.contains(where: { $0.tokenSHA256 == hash }) {

@@ -1,4 +1,3 @@
-import Crypto
 import SwitchyardWire
 
 /// User tokens: `sy-` + 32 base62 characters (about 190 bits from the system CSPRNG), stored in
@@ -9,7 +8,7 @@ public enum TokenFactory {
     }
 
     public static func hash(_ token: String) -> String {
-        SHA256Digest.hexString(Array(SHA256.hash(data: Array(token.utf8))))
+        SHA256Digest.hexString(Authenticator.digest(token))
     }
 }
 

@@ -10,6 +10,22 @@ public enum AnthropicErrorType: String, Sendable {
     case overloaded = "overloaded_error"
     case timeout = "timeout_error"
     case billing = "billing_error"
+
+    /// The HTTP status Anthropic answers this type with (translation-spec §5.1).
+    public var status: Int {
+        switch self {
+        case .invalidRequest: return 400
+        case .authentication: return 401
+        case .billing: return 402
+        case .permission: return 403
+        case .notFound: return 404
+        case .requestTooLarge: return 413
+        case .rateLimit: return 429
+        case .api: return 500
+        case .timeout: return 504
+        case .overloaded: return 529
+        }
+    }
 }
 
 /// Renders the Anthropic error envelope and its SSE form.

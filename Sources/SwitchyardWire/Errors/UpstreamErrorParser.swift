@@ -116,13 +116,8 @@ extension String {
 extension UpstreamErrorParser {
     /// An Anthropic error object (`{"type":"overloaded_error","message":…}`) as a failure.
     public static func anthropicFailure(_ error: JSONValue) -> UpstreamFailure {
-        let statusByType = [
-            "invalid_request_error": 400, "authentication_error": 401, "billing_error": 402, "permission_error": 403,
-            "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429, "api_error": 500,
-            "timeout_error": 504, "overloaded_error": 529,
-        ]
-        if let type = error["type"]?.stringValue, let status = statusByType[type] {
-            return UpstreamErrorParser.failure(status: status, body: JSONWriter.encode(.object(["error": error])), retryAfter: nil)
+        if let type = error["type"]?.stringValue.flatMap(AnthropicErrorType.init(rawValue:)) {
+            return UpstreamErrorParser.failure(status: type.status, body: JSONWriter.encode(.object(["error": error])), retryAfter: nil)
         }
         return UpstreamErrorParser.failure(errorObject: error)
     }

@@ -24,7 +24,7 @@ public struct Authenticator: Sendable {
         guard let credential, !credential.exposedValue.isEmpty else {
             return .rejected("missing credential: send your Switchyard token as x-api-key or Authorization: Bearer")
         }
-        let digest = Array(SHA256.hash(data: Array(credential.exposedValue.utf8)))
+        let digest = Self.digest(credential.exposedValue)
         var found: User? = nil
         for user in users where Self.constantTimeEquals(digest, user.tokenSHA256) {
             found = user
@@ -36,11 +36,18 @@ public struct Authenticator: Sendable {
     /// Whether `text` is one of the configured users' tokens (so it can be kept out of echoes).
     public func isToken(_ text: String) -> Bool {
         guard mode == .tokens, !users.isEmpty, text.count >= 8 else { return false }
-        let digest = Array(SHA256.hash(data: Array(text.utf8)))
+        let digest = Self.digest(text)
         return users.contains { Self.constantTimeEquals(digest, $0.tokenSHA256) }
     }
 
     /// Compares two byte arrays without an early exit.
+    /// The SHA-256 of a token: every token hash of the gateway (config, `token new`, requests) is
+    /// taken here, with swift-crypto. (SwitchyardWire's own SHA-256 derives non-secret names only:
+    /// tool aliases, user ids sent upstream, the config's content hash.)
+    public static func digest(_ token: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(token.utf8)))
+    }
+
     public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
