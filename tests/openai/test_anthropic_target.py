@@ -489,6 +489,23 @@ def test_stream_thinking_dropped(gw, mock):
     assert "deep thoughts" not in json.dumps(events)
 
 
+def test_reasoning_content_when_the_config_asks_for_it(gateway_factory, mock):
+    """translation.reasoning_content: true — the thinking goes out as reasoning_content, streamed
+    and not (docs/openai-front-door.md)."""
+    gw = gateway_factory(chat_config(mock, translation={"reasoning_content": True}))
+    reply = {"type": "anthropic", "reasoning": "deep thoughts here", "reasoning_signature": "EqQB", "content": "answer"}
+    mock.script({"reply": reply})
+    streamed = assert_sse(post_chat(gw, chat_body(CLAUDE_MODEL, stream=True, reasoning_effort="low")))
+    thinking = "".join((delta or {}).get("reasoning_content", "") for delta, _ in choice_deltas(streamed))
+    assert thinking == "deep thoughts here"
+    assert stream_text(streamed) == "answer"
+    mock.script({"reply": reply})
+    whole = client(gw).chat.completions.create(model=CLAUDE_MODEL, messages=[{"role": "user", "content": "Hi"}],
+                                               reasoning_effort="low")
+    assert whole.choices[0].message.content == "answer"
+    assert whole.choices[0].message.model_extra["reasoning_content"] == "deep thoughts here"
+
+
 MID_STREAM_ERRORS = [("overloaded_error", "server_error", "overloaded"), ("api_error", "server_error", None),
                      ("rate_limit_error", "rate_limit_error", "rate_limit_exceeded")]
 

@@ -23,7 +23,7 @@ public enum ConfigKeys {
     public static let auth: Set<String> = ["mode"]
     public static let user: Set<String> = ["name", "token_sha256", "token", "routes", "limits", "admin"]
     public static let limitDefaults: Set<String> = ["per_user"]
-    public static let translation: Set<String> = ["strip_billing_header"]
+    public static let translation: Set<String> = ["strip_billing_header", "reasoning_content"]
     public static let logging: Set<String> = ["level", "format", "access_log", "verbose"]
     public static let fileSecret: Set<String> = ["file"]
 

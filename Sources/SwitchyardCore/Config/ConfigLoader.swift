@@ -78,6 +78,7 @@ public struct ConfigLoader: Sendable {
         let perUser = limits(r.value(limitPairs, "per_user"), "limits.per_user", r)
         let translationPairs = r.mapping(r.value(top, "translation"), "translation", allowed: ConfigKeys.translation)
         let strip = r.bool(r.value(translationPairs, "strip_billing_header"), "translation.strip_billing_header") ?? true
+        let reasoningContent = r.bool(r.value(translationPairs, "reasoning_content"), "translation.reasoning_content") ?? false
         let logging = self.logging(r.value(top, "logging"), r)
         let state = self.state(r.value(top, "state"), r, baseDirectory: r.baseDirectory)
         if routes.isEmpty && r.value(top, "routes") != nil && r.problems.isEmpty {
@@ -86,9 +87,11 @@ public struct ConfigLoader: Sendable {
         if r.value(top, "routes") == nil { r.problem("routes", nil, "field required: at least one route") }
         if r.value(top, "providers") == nil { r.problem("providers", nil, "field required: at least one provider") }
         guard let server else { return nil }
-        return GatewayConfig(
+        var config = GatewayConfig(
             server: server, providers: providers, routes: routes, fallback: fallback, auth: auth, users: users,
             defaultUserLimits: perUser, stripBillingHeader: strip, pipeline: pipeline, logging: logging, state: state, contentHash: hash)
+        config.reasoningContent = reasoningContent
+        return config
     }
 
     func serverSettings(_ node: Node?, _ r: ConfigReader) -> ServerSettings? {

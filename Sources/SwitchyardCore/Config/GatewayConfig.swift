@@ -12,6 +12,8 @@ public struct GatewayConfig: Sendable {
     public var users: [User]
     public var defaultUserLimits: Limits?
     public var stripBillingHeader: Bool
+    /// Chat Completions clients of Anthropic targets get the thinking as `reasoning_content`.
+    public var reasoningContent = false
     public var pipeline: [StageName]
     public var logging: LoggingSettings
     /// `state:` — the usage ledger's store.

@@ -44,7 +44,11 @@ public final class GatewaySnapshot: Sendable {
                         config: config, state: state.limiter, costs: costs, accounting: state.accounting, sharedLimits: state.sharedLimits,
                         whenSharedUnavailable: state.whenSharedUnavailable))
             case .mapper: stages.append(MapperStage(providers: config.providers, policy: config.fallback, cooldowns: state.cooldowns, metrics: state.metrics))
-            case .translator: stages.append(TranslatorStage(stripBillingHeader: config.stripBillingHeader, secrets: secrets, streams: state.streams))
+            case .translator:
+                stages.append(
+                    TranslatorStage(
+                        stripBillingHeader: config.stripBillingHeader, reasoningContent: config.reasoningContent, secrets: secrets,
+                        streams: state.streams))
             case .transport: stages.append(TransportStage(clients: state.clients))
             }
         }

@@ -55,7 +55,7 @@ extension TranslatorStage {
 
     func replyContext(_ request: ChatCompletionRequest, call: Call) -> ChatReplyContext {
         ChatReplyContext(
-            clientModel: request.model, created: wallClock(), includeUsage: request.includeUsage,
+            clientModel: request.model, created: wallClock(), includeUsage: request.includeUsage, reasoningContent: reasoningContent,
             estimatedInputTokens: call.estimatedInputTokens)
     }
 

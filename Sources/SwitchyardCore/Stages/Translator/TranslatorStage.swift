@@ -23,11 +23,15 @@ public struct TranslatorStage: Stage {
     /// The gateway's open streams (keep-alives, idle timeouts, shutdown); nil in tests that need none.
     let streams: StreamRegistry?
 
+    /// Chat Completions clients of Anthropic targets get the thinking as `reasoning_content`.
+    let reasoningContent: Bool
+
     public init(
-        stripBillingHeader: Bool, secrets: [String] = [], streams: StreamRegistry? = nil,
+        stripBillingHeader: Bool, reasoningContent: Bool = false, secrets: [String] = [], streams: StreamRegistry? = nil,
         wallClock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
         self.stripBillingHeader = stripBillingHeader
+        self.reasoningContent = reasoningContent
         self.secrets = secrets
         self.streams = streams
         self.wallClock = wallClock
