@@ -63,14 +63,14 @@ public final class SharedLimits: Service, Sendable {
     let wallClockMs: @Sendable () -> Int64
     /// The gateway's cooldowns: others' are adopted into it, its own published from it.
     let cooldowns: CooldownTable
-    private let up = NIOLockedValueBox(true)
+    let up = NIOLockedValueBox(true)
     /// Slots and reservations this replica holds now: the heartbeat renews these and no others.
-    private let held = NIOLockedValueBox<(leases: Set<Int64>, reservations: Set<Int64>)>(([], []))
+    let held = NIOLockedValueBox<(leases: Set<Int64>, reservations: Set<Int64>)>(([], []))
     /// Settlements and cooldowns to write, in order (bounded); kept while the store is down.
-    private let outbox = NIOLockedValueBox<[Work]>([])
+    let outbox = NIOLockedValueBox<[Work]>([])
     /// Wakes the writer when the outbox has work.
-    private let wake: AsyncStream<Void>
-    private let wakeUp: AsyncStream<Void>.Continuation
+    let wake: AsyncStream<Void>
+    let wakeUp: AsyncStream<Void>.Continuation
     /// Settlements written per round trip at most.
     static let batch = 500
 
@@ -232,177 +232,6 @@ public final class SharedLimits: Service, Sendable {
             _ = await group.next()
             group.cancelAll()
         }
-    }
-
-    /// Queues work for the writer (the oldest is dropped past `maxPending`: a slot whose
-    /// settlement is lost expires, as the heartbeat no longer renews it).
-    private func post(_ work: Work) {
-        outbox.withLockedValue { list in
-            if list.count >= Self.maxPending { list.removeFirst(list.count - Self.maxPending + 1) }
-            list.append(work)
-        }
-        wakeUp.yield(())
-    }
-
-    /// The writer: whenever woken, writes the outbox in batches (one round trip per batch of
-    /// settlements); while the store is down the work stays queued and `maintain` wakes it when
-    /// the store answers again. At shutdown it writes what is left.
-    func drain() async {
-        for await _ in wake { await writeOutbox() }
-        await writeOutbox()
-    }
-
-    func writeOutbox() async {
-        while isUp {
-            let work = outbox.withLockedValue { list -> [Work] in
-                let n = min(list.count, Self.batch)
-                defer { list.removeFirst(n) }
-                return Array(list.prefix(n))
-            }
-            if work.isEmpty { return }
-            do {
-                try await write(work)
-            } catch {
-                markDown(error)
-                outbox.withLockedValue { $0.insert(contentsOf: work, at: 0) }
-                return
-            }
-        }
-    }
-
-    func write(_ work: [Work]) async throws {
-        var scopes: [String] = []
-        var seconds: [Int64] = []
-        var deltas: [Int64] = []
-        var leases: [Int64] = []
-        var reservations: [Int64] = []
-        var costs: [Int64] = []
-        for item in work {
-            switch item {
-            case .settle(let t, let tokens, let cost):
-                if tokens >= 0, tokens != t.reservedTokens {
-                    for scope in t.rateScopes {
-                        scopes.append(scope)
-                        seconds.append(t.second)
-                        deltas.append(tokens - t.reservedTokens)
-                    }
-                }
-                leases += t.leaseIDs
-                reservations += t.reservationIDs
-                costs += Array(repeating: cost, count: t.reservationIDs.count)
-            case .cooldown(let target, let until):
-                try await writeCooldown(target: target, untilMs: until)
-            }
-        }
-        guard !(scopes.isEmpty && leases.isEmpty && reservations.isEmpty) else { return }
-        var binds = PostgresBindings(capacity: 6)
-        try binds.append(scopes)
-        try binds.append(seconds)
-        try binds.append(deltas)
-        try binds.append(leases)
-        try binds.append(reservations)
-        try binds.append(costs)
-        let query = PostgresQuery(unsafeSQL: "SELECT switchyard_settle($1,$2,$3,$4,$5,$6)", binds: binds)
-        try await withTimeout { [client] in _ = try await client.query(query) }
-    }
-
-    func writeCooldown(target: String, untilMs: Int64) async throws {
-        var binds = PostgresBindings(capacity: 2)
-        try binds.append(target)
-        try binds.append(untilMs)
-        let query = PostgresQuery(
-            unsafeSQL: """
-                INSERT INTO target_cooldowns (target, until_ms) VALUES ($1, $2)
-                ON CONFLICT (target) DO UPDATE SET until_ms = GREATEST(target_cooldowns.until_ms, EXCLUDED.until_ms)
-                """, binds: binds)
-        try await withTimeout { [client] in _ = try await client.query(query) }
-    }
-
-    /// Every second: adopt the others' cooldowns (or probe a store that is down, replaying what
-    /// waited once it answers); every `heartbeatMs`: renew this replica's slots and clean up.
-    func maintain() async {
-        var lastHeartbeat: Int64 = 0
-        while !Task.isCancelled {
-            do {
-                if isUp {
-                    let now = wallClockMs()
-                    try await adoptCooldowns(nowMs: now)
-                    if now - lastHeartbeat >= Self.heartbeatMs {
-                        try await heartbeat(nowMs: now)
-                        lastHeartbeat = now
-                    }
-                } else {
-                    try await withTimeout { [client] in _ = try await client.query("SELECT 1") }
-                    markUp()
-                    try await heartbeat(nowMs: wallClockMs())
-                    wakeUp.yield(())  // write what waited
-                }
-            } catch {
-                markDown(error)
-            }
-            try? await Task.sleep(for: .seconds(1))
-        }
-    }
-
-    func heartbeat(nowMs: Int64) async throws {
-        let (leases, reservations) = held.withLockedValue { (Array($0.leases), Array($0.reservations)) }
-        for (sql, ids) in zip(SharedStateSchema.heartbeatSQL, [leases, reservations]) where !ids.isEmpty {
-            var binds = PostgresBindings(capacity: 2)
-            try binds.append(nowMs + Self.leaseTTLms)
-            try binds.append(ids)
-            let query = PostgresQuery(unsafeSQL: sql, binds: binds)
-            try await withTimeout { [client] in _ = try await client.query(query) }
-        }
-        for sql in SharedStateSchema.cleanupSQL {
-            var binds = PostgresBindings(capacity: 1)
-            try binds.append(nowMs)
-            let query = PostgresQuery(unsafeSQL: sql, binds: binds)
-            try await withTimeout { [client] in _ = try await client.query(query) }
-        }
-    }
-
-    func adoptCooldowns(nowMs: Int64) async throws {
-        var binds = PostgresBindings(capacity: 1)
-        try binds.append(nowMs)
-        let query = PostgresQuery(unsafeSQL: "SELECT target, until_ms FROM target_cooldowns WHERE until_ms > $1", binds: binds)
-        let found = try await withTimeout { [client] in
-            var out: [(String, Int64)] = []
-            for try await (target, until) in try await client.query(query).decode((String, Int64).self) { out.append((target, until)) }
-            return out
-        }
-        let mono = MonotonicClock.nanos()
-        for (target, until) in found {
-            cooldowns.adopt(target, until: mono.addingSaturated(UInt64(max(until - nowMs, 0)) * 1_000_000))
-        }
-    }
-
-    // MARK: Up and down
-
-    func markUp() {
-        let changed = up.withLockedValue { u -> Bool in
-            defer { u = true }
-            return !u
-        }
-        guard changed else { return }
-        metrics.stateUp(true)
-        logger.notice("shared state: PostgreSQL answers again; limits are shared across replicas again")
-    }
-
-    func markDown(_ error: Error) {
-        let changed = up.withLockedValue { u -> Bool in
-            defer { u = false }
-            return u
-        }
-        guard changed else { return }
-        metrics.stateUp(false)
-        logger.error(
-            "shared state: PostgreSQL does not answer; limits fall back to this replica's own counters until it does",
-            metadata: ["error": .string(String(describing: type(of: error)))])
-    }
-
-    /// Runs `body`, or throws `StoreTimeout` after `queryTimeout`.
-    func withTimeout<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await StoreDeadline.run(within: Self.queryTimeout, body)
     }
 }
 

@@ -1,0 +1,92 @@
+import PostgresNIO
+
+/// The shared state's background upkeep: the heartbeat of this replica's slots, cleanup, the
+/// others' cooldowns, and noticing PostgreSQL going away and coming back.
+extension SharedLimits {
+    /// Every second: adopt the others' cooldowns (or probe a store that is down, replaying what
+    /// waited once it answers); every `heartbeatMs`: renew this replica's slots and clean up.
+    func maintain() async {
+        var lastHeartbeat: Int64 = 0
+        while !Task.isCancelled {
+            do {
+                if isUp {
+                    let now = wallClockMs()
+                    try await adoptCooldowns(nowMs: now)
+                    if now - lastHeartbeat >= Self.heartbeatMs {
+                        try await heartbeat(nowMs: now)
+                        lastHeartbeat = now
+                    }
+                } else {
+                    try await withTimeout { [client] in _ = try await client.query("SELECT 1") }
+                    markUp()
+                    try await heartbeat(nowMs: wallClockMs())
+                    wakeUp.yield(())  // write what waited
+                }
+            } catch {
+                markDown(error)
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    func heartbeat(nowMs: Int64) async throws {
+        let (leases, reservations) = held.withLockedValue { (Array($0.leases), Array($0.reservations)) }
+        for (sql, ids) in zip(SharedStateSchema.heartbeatSQL, [leases, reservations]) where !ids.isEmpty {
+            var binds = PostgresBindings(capacity: 2)
+            try binds.append(nowMs + Self.leaseTTLms)
+            try binds.append(ids)
+            let query = PostgresQuery(unsafeSQL: sql, binds: binds)
+            try await withTimeout { [client] in _ = try await client.query(query) }
+        }
+        for sql in SharedStateSchema.cleanupSQL {
+            var binds = PostgresBindings(capacity: 1)
+            try binds.append(nowMs)
+            let query = PostgresQuery(unsafeSQL: sql, binds: binds)
+            try await withTimeout { [client] in _ = try await client.query(query) }
+        }
+    }
+
+    func adoptCooldowns(nowMs: Int64) async throws {
+        var binds = PostgresBindings(capacity: 1)
+        try binds.append(nowMs)
+        let query = PostgresQuery(unsafeSQL: "SELECT target, until_ms FROM target_cooldowns WHERE until_ms > $1", binds: binds)
+        let found = try await withTimeout { [client] in
+            var out: [(String, Int64)] = []
+            for try await (target, until) in try await client.query(query).decode((String, Int64).self) { out.append((target, until)) }
+            return out
+        }
+        let mono = MonotonicClock.nanos()
+        for (target, until) in found {
+            cooldowns.adopt(target, until: mono.addingSaturated(UInt64(max(until - nowMs, 0)) * 1_000_000))
+        }
+    }
+
+    // MARK: Up and down
+
+    func markUp() {
+        let changed = up.withLockedValue { u -> Bool in
+            defer { u = true }
+            return !u
+        }
+        guard changed else { return }
+        metrics.stateUp(true)
+        logger.notice("shared state: PostgreSQL answers again; limits are shared across replicas again")
+    }
+
+    func markDown(_ error: Error) {
+        let changed = up.withLockedValue { u -> Bool in
+            defer { u = false }
+            return u
+        }
+        guard changed else { return }
+        metrics.stateUp(false)
+        logger.error(
+            "shared state: PostgreSQL does not answer; limits fall back to this replica's own counters until it does",
+            metadata: ["error": .string(String(describing: type(of: error)))])
+    }
+
+    /// Runs `body`, or throws `StoreTimeout` after `queryTimeout`.
+    func withTimeout<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await StoreDeadline.run(within: Self.queryTimeout, body)
+    }
+}
