@@ -85,8 +85,25 @@ extension SharedLimits {
             metadata: ["error": .string(String(describing: type(of: error)))])
     }
 
-    /// Runs `body`, or throws `StoreTimeout` after `queryTimeout`.
+    /// Runs `body`, or throws `StoreTimeout` after `queryTimeout`. A pooled connection that
+    /// PostgreSQL closed while it was down or restarting fails once when next used; that is not
+    /// an outage, so the operation is tried again on another connection (as many times as the
+    /// pool can hold stale ones) before it counts as a failure.
     func withTimeout<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await StoreDeadline.run(within: Self.queryTimeout, body)
+        var stale = 0
+        while true {
+            do {
+                return try await StoreDeadline.run(within: Self.queryTimeout, body)
+            } catch let error as PSQLError where stale < poolSize && Self.isStaleConnection(error) {
+                stale += 1
+            }
+        }
     }
+
+    static func isStaleConnection(_ error: PSQLError) -> Bool {
+        if error.code == .serverClosedConnection || error.code == .uncleanShutdown { return true }
+        // 57P01 admin_shutdown and the rest of class 57 (operator intervention): a restart.
+        return error.code == .server && (error.serverInfo?[.sqlState]?.hasPrefix("57") ?? false)
+    }
+
 }

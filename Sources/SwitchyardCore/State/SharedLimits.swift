@@ -55,6 +55,7 @@ public final class SharedLimits: Service, Sendable {
     static let maxPending = 100_000
 
     let client: PostgresClient
+    let poolSize: Int
     /// This process's name on its slots: the instance plus a random suffix, so a restarted
     /// replica of the same name never renews its predecessor's slots.
     let holder: String
@@ -86,6 +87,7 @@ public final class SharedLimits: Service, Sendable {
             host: host, port: c.port ?? 5432, username: c.user ?? "postgres", password: c.password,
             database: database.isEmpty ? nil : database, tls: .disable)
         config.options.maximumConnections = pool
+        poolSize = pool
         config.options.connectTimeout = .seconds(2)
         // The pool logs every failed connection attempt; the outage is logged once, here.
         var poolLogger = Logger(label: "switchyard.postgres.pool")
