@@ -207,7 +207,10 @@ def test_a_killed_replicas_slots_come_back(mock, tmp_path, fresh, replicas):
     while post(b, messages_body(), ALICE).status != 200:
         assert time.time() - started < 45, "the dead replica's slot was not released"
         time.sleep(1)
-    assert time.time() - started <= 41  # lease TTL 30 s after the last heartbeat (every 10 s)
+    elapsed = time.time() - started
+    print(f"slot free again {elapsed:.1f} s after the kill")
+    # A slot's lease runs 30 s past its last renewal, and the last renewal was before the kill.
+    assert elapsed <= 33, elapsed
 
 
 def test_a_rolling_restart_fails_no_request(mock, tmp_path, fresh, replicas, balancer):
