@@ -23,7 +23,7 @@ extension SharedLimits {
                     wakeUp.yield(())  // write what waited
                 }
             } catch {
-                markDown(error)
+                await failed(error)
             }
             try? await Task.sleep(for: .seconds(1))
         }
@@ -73,6 +73,26 @@ extension SharedLimits {
         logger.notice("shared state: PostgreSQL answers again; limits are shared across replicas again")
     }
 
+    /// An operation failed: PostgreSQL is taken for down only when it does not answer a probe
+    /// either (a timeout counts at once), so one failed query while it is up — a stale pooled
+    /// connection, a conflict — is not reported as an outage.
+    func failed(_ error: Error) async {
+        guard isUp else { return }
+        if !(error is StoreTimeout), (try? await StoreDeadline.run(within: Self.queryTimeout, { [client] in _ = try await client.query("SELECT 1") })) != nil {
+            logger.warning(
+                "shared state: one PostgreSQL operation failed while it answers; that request used this replica's own counters",
+                metadata: ["error": .string(Self.describe(error))])
+            return
+        }
+        markDown(error)
+    }
+
+    /// The error's kind and SQLSTATE, never its text (it may quote the connection's details).
+    static func describe(_ error: Error) -> String {
+        guard let e = error as? PSQLError else { return String(describing: type(of: error)) }
+        return "PSQLError \(e.code)" + (e.serverInfo?[.sqlState].map { " sqlstate \($0)" } ?? "")
+    }
+
     func markDown(_ error: Error) {
         let changed = up.withLockedValue { u -> Bool in
             defer { u = false }
@@ -82,7 +102,7 @@ extension SharedLimits {
         metrics.stateUp(false)
         logger.error(
             "shared state: PostgreSQL does not answer; limits fall back to this replica's own counters until it does",
-            metadata: ["error": .string(String(describing: type(of: error)))])
+            metadata: ["error": .string(Self.describe(error))])
     }
 
     /// Runs `body`, or throws `StoreTimeout` after `queryTimeout`. A pooled connection that

@@ -32,8 +32,10 @@ extension SharedLimits {
             do {
                 try await write(work)
             } catch {
-                markDown(error)
-                outbox.withLockedValue { $0.insert(contentsOf: work, at: 0) }
+                await failed(error)
+                // Kept for when PostgreSQL is back; a batch it refused while up is dropped (its
+                // slots and reservations expire with their leases) rather than retried forever.
+                if !isUp { outbox.withLockedValue { $0.insert(contentsOf: work, at: 0) } }
                 return
             }
         }

@@ -163,7 +163,7 @@ public final class SharedLimits: Service, Sendable {
             }
             return outcome
         } catch {
-            markDown(error)
+            await failed(error)
             return .unavailable
         }
     }
@@ -197,7 +197,7 @@ public final class SharedLimits: Service, Sendable {
                 return out
             }
         } catch {
-            markDown(error)
+            await failed(error)
             return nil
         }
     }
