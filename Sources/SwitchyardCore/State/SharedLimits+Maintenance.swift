@@ -121,7 +121,7 @@ extension SharedLimits {
     }
 
     static func isStaleConnection(_ error: PSQLError) -> Bool {
-        if error.code == .serverClosedConnection || error.code == .uncleanShutdown { return true }
+        if error.code == .serverClosedConnection || error.code == .clientClosedConnection || error.code == .uncleanShutdown { return true }
         // 57P01 admin_shutdown and the rest of class 57 (operator intervention): a restart.
         return error.code == .server && (error.serverInfo?[.sqlState]?.hasPrefix("57") ?? false)
     }
