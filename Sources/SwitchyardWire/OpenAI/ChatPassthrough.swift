@@ -118,7 +118,7 @@ public struct ChatChunkFilter: Sendable {
             if committed { output += bytes }
             return
         }
-        guard let chunk = try? JSONParser.parse(Array(payload)) else {
+        guard let chunk = payload.withUnsafeBytes({ try? JSONParser.parse($0) }) else {
             if !committed { throw UpstreamFailure(kind: .badResponse, upstreamStatus: 200, message: "upstream sent an unreadable chunk") }
             return
         }
@@ -151,7 +151,10 @@ public struct ChatChunkFilter: Sendable {
 
     /// The joined `data:` payload of one event, nil when it has none.
     static func data(of event: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
-        var found: [UInt8]? = nil
+        // The usual event has one data line: its value is returned as a slice of the event, with
+        // no copy. Several data lines (rare) are joined with newlines, as SSE says.
+        var first: ArraySlice<UInt8>? = nil
+        var joined: [UInt8]? = nil
         var lineStart = event.startIndex
         var i = event.startIndex
         while i <= event.endIndex {
@@ -160,12 +163,17 @@ public struct ChatChunkFilter: Sendable {
                 if line.starts(with: "data:".utf8) {
                     var value = line.dropFirst(5)
                     if value.first == 0x20 { value = value.dropFirst() }
-                    if found == nil { found = Array(value) } else { found! += [0x0A] + value }
+                    if first == nil {
+                        first = value
+                    } else {
+                        if joined == nil { joined = Array(first!) }
+                        joined! += [0x0A] + value
+                    }
                 }
                 lineStart = i + 1
             }
             i += 1
         }
-        return found.map { $0[...] }
+        return joined.map { $0[...] } ?? first
     }
 }

@@ -56,6 +56,15 @@ import Testing
         #expect(filter.finalUsage.inputTokens == 3)
     }
 
+    @Test func anEventWithSeveralDataLinesIsReadAsOneJoinedChunk() throws {
+        // SSE joins the data lines of one event with newlines; the usage must still be found.
+        let split = "data: {\"id\":\"g\",\"choices\":[],\ndata: \"usage\":{\"prompt_tokens\":21,\"completion_tokens\":4}}\n\n"
+        let (out, filter) = try Self.run(Self.role + Self.finish + split + Self.done, includeUsage: false, piece: 5)
+        #expect(out == Self.role + Self.finish + Self.done)
+        #expect(filter.finalUsage.inputTokens == 21)
+        #expect(filter.finalUsage.outputTokens == 4)
+    }
+
     @Test func anErrorBeforeTheFirstChunkIsThrownForFallback() {
         var filter = ChatChunkFilter(includeUsage: false, estimatedInputTokens: 1)
         #expect(throws: UpstreamFailure.self) {
