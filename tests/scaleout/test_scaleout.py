@@ -330,3 +330,12 @@ def test_tpm_is_reserved_across_replicas_and_settled_to_the_real_count(mock, tmp
     mock.reset()
     _chat(mock, usage=(10, 5))
     assert post(b, messages_body(max_tokens=100), ALICE).status == 200
+
+
+def test_a_request_larger_than_the_whole_shared_tpm_is_refused_for_good(mock, tmp_path, fresh, replicas):
+    _chat(mock)
+    a, _ = replicas(shared_config(mock, tmp_path, fresh, alice_limits={"tpm": 50}))
+    refused = post(a, messages_body(max_tokens=100), ALICE)
+    assert refused.status == 429 and refused.headers.get("x-should-retry") == "false", refused
+    assert "request too large for the tpm limit" in error_of(refused)["message"]
+    assert mock.requests() == []

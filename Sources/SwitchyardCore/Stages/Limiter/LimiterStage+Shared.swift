@@ -11,9 +11,7 @@ extension LimiterStage {
     ) async throws -> Reply? {
         if let never = Self.neverFits(scopes, tokens: reserve) {
             accounting.metrics.limiterRejection(user: userName, route: call.route?.name ?? "", limit: "tpm")
-            throw GatewayError.rateLimited(
-                "request too large for the tpm limit of \(never.label): it needs about \(reserve) tokens (prompt estimate plus up to 4096 output), more than the whole limit of \(never.limit) tokens per minute; shorten the prompt or lower max_tokens",
-                retryAfterSeconds: nil, headers: [("x-should-retry", "false")])
+            throw Self.tooLargeForTPM(scope: never.label, needed: reserve, limit: never.limit)
         }
         let request = try call.parsed()
         var worst: Int64 = 0

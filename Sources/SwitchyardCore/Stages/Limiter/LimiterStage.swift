@@ -63,9 +63,7 @@ public struct LimiterStage: Stage {
         } catch {
             accounting.metrics.limiterRejection(user: userName, route: call.route?.name ?? "", limit: error.limit)
             if let (needed, limit) = error.neverFits {
-                throw GatewayError.rateLimited(
-                    "request too large for the tpm limit of \(error.scope): it needs about \(needed) tokens (prompt estimate plus up to 4096 output), more than the whole limit of \(limit) tokens per minute; shorten the prompt or lower max_tokens",
-                    retryAfterSeconds: nil, headers: error.headers + [("x-should-retry", "false")])
+                throw Self.tooLargeForTPM(scope: error.scope, needed: needed, limit: limit, headers: error.headers)
             }
             let seconds = Int(error.retryAfterNanos.addingSaturated(999_999_999) / 1_000_000_000)
             throw GatewayError.rateLimited(
@@ -95,6 +93,14 @@ public struct LimiterStage: Stage {
         var out = try await Self.forward(call, context: context, next: next, settle: settle)
         out.headers += ticket.headers
         return out
+    }
+
+    /// A request larger than a whole tpm limit: it can never be admitted, so the client is told
+    /// not to retry it.
+    static func tooLargeForTPM(scope: String, needed: Int, limit: Int, headers: [(String, String)] = []) -> GatewayError {
+        .rateLimited(
+            "request too large for the tpm limit of \(scope): it needs about \(needed) tokens (prompt estimate plus up to 4096 output), more than the whole limit of \(limit) tokens per minute; shorten the prompt or lower max_tokens",
+            retryAfterSeconds: nil, headers: headers + [("x-should-retry", "false")])
     }
 
     /// Runs the rest of the pipeline and calls `settle` once when the reply is over: at once for
