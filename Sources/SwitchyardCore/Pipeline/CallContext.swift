@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import SwitchyardWire
 
 /// Per-request context: typed slots that stages fill in and pass downstream as modified copies.
@@ -13,12 +14,16 @@ public struct CallContext: Sendable {
     public var logger: Logger
     /// Mutable per-request record shared by all stages (for the access log, limits and metrics).
     public let stats: CallStats
+    /// The event loop of the client's connection: the upstream request runs on it too, so a
+    /// call's every step (and each streamed chunk) stays on one thread. Nil in tests.
+    public var eventLoop: (any EventLoop)?
 
-    public init(requestID: String, generation: Int, logger: Logger, stats: CallStats = CallStats()) {
+    public init(requestID: String, generation: Int, logger: Logger, stats: CallStats = CallStats(), eventLoop: (any EventLoop)? = nil) {
         self.requestID = requestID
         self.generation = generation
         self.logger = logger
         self.stats = stats
+        self.eventLoop = eventLoop
     }
 }
 

@@ -1,28 +1,30 @@
-import HTTPTypes
 import Hummingbird
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypes
-import NIOHTTPTypesHTTP1
 import SwitchyardWire
 
-/// Per-connection handler. It notices the client closing its side (FIN, with half-closure
-/// allowed, or a reset) while a response may still be in progress, without consuming the inbound
-/// stream — so keep-alive connections stay reusable after a streamed response — and it answers
-/// malformed HTTP (bad framing, oversized heads) with the Anthropic error envelope and a close,
-/// where the HTTP decoder alone would send a bare 400.
+/// Per-connection handler, in front of both the call handler and Hummingbird, so it sees every
+/// request and response of the connection as NIOHTTP1 parts. It counts the connection open
+/// until it closes, for the admission gate; it closes the
+/// connection once a response that says `Connection: close` is written, rather than read (and
+/// drain) whatever request body is still arriving; it closes a connection idle for
+/// `idleTimeout` between requests (slow heads included: the timer stops only when a whole head
+/// has arrived); and it answers malformed HTTP (bad framing, oversized heads) with the Anthropic
+/// error envelope and a close, where the HTTP decoder alone would send a bare 400.
 final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     /// The gateway's open connections, told of each open and close.
     let connections: ConnectionRegistry
+    let idleTimeout: TimeAmount
 
-    init(connections: ConnectionRegistry) {
+    init(connections: ConnectionRegistry, idleTimeout: TimeAmount) {
         self.connections = connections
+        self.idleTimeout = idleTimeout
     }
 
     private var requestOpen = false
@@ -31,20 +33,24 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
     /// The response being written says `Connection: close`: close once it is written, rather
     /// than read (and drain) whatever request body is still arriving.
     private var closeAfterResponse = false
+    private var idleTimer: Scheduled<Void>?
 
     func handlerAdded(context: ChannelHandlerContext) {
         connections.open(ObjectIdentifier(context.channel))
-        // The head validator needs the HTTP/1 head as decoded (version, every Host): it goes in
-        // front of the conversion to HTTP types.
-        let pipeline = context.pipeline.syncOperations
-        if let codec = try? pipeline.handler(type: HTTP1ToHTTPServerCodec.self) {
-            try? pipeline.addHandler(HTTP1RequestHeadValidator(), position: .before(codec))
-        }
+        if context.channel.isActive { armIdleTimer(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armIdleTimer(context: context)
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: requestOpen = true
+        case .head:
+            requestOpen = true
+            idleTimer?.cancel()
+            idleTimer = nil
         case .end: requestOpen = false
         case .body: break
         }
@@ -55,7 +61,7 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
         switch unwrapOutboundIn(data) {
         case .head(let response):
             responseOpen = true
-            closeAfterResponse = response.headerFields[.connection]?.lowercased() == "close"
+            closeAfterResponse = response.headers.first(name: "connection")?.lowercased() == "close"
         case .end:
             responseOpen = false
             if closeAfterResponse {
@@ -65,16 +71,19 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
                 context.writeAndFlush(data, promise: written)
                 return
             }
+            if !requestOpen { armIdleTimer(context: context) }
         case .body: break
         }
         context.write(data, promise: promise)
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let channelEvent = event as? ChannelEvent, case .inputClosed = channelEvent {
-            connections.closed(ObjectIdentifier(context.channel))
+    /// Closes the connection if no request head arrives within `idleTimeout`.
+    private func armIdleTimer(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(in: idleTimeout) {
+            loopBound.value.close(promise: nil)
         }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -84,7 +93,6 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
         }
         guard !failed else { return }
         failed = true
-        connections.closed(ObjectIdentifier(context.channel))
         // Mid-request or mid-response the only clean answer is to close.
         guard !requestOpen, !responseOpen else {
             context.close(promise: nil)
@@ -93,13 +101,14 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
         let (status, type, message) = Self.describe(parseError)
         let requestID = Identifiers.requestID()
         let body = ErrorEnvelope.json(type: type, message: message, requestID: requestID)
-        var fields = HTTPFields()
-        fields[.requestID] = requestID
-        fields[.contentType] = "application/json"
-        fields[.contentLength] = String(body.count)
-        fields[.connection] = "close"
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: .init(code: status), headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(ByteBuffer(bytes: body))), promise: nil)
+        var headers = HTTPHeaders()
+        headers.add(name: "request-id", value: requestID)
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(body.count))
+        headers.add(name: "connection", value: "close")
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
     }
 
@@ -117,69 +126,32 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connections.closed(ObjectIdentifier(context.channel), remove: true)
+        idleTimer?.cancel()
+        idleTimer = nil
+        connections.closed(ObjectIdentifier(context.channel))
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        connections.closed(ObjectIdentifier(context.channel), remove: true)
+        idleTimer?.cancel()
+        idleTimer = nil
+        connections.closed(ObjectIdentifier(context.channel))
     }
 }
 
-/// Which connections are open, and who wants to hear when one closes.
+/// Which connections are open (for the admission gate and the drain).
 final class ConnectionRegistry: Sendable {
-    private struct Entry {
-        var closed = false
-        var listener: (@Sendable () -> Void)?
-    }
-
-    private let entries = NIOLockedValueBox<[ObjectIdentifier: Entry]>([:])
+    private let open = NIOLockedValueBox<Set<ObjectIdentifier>>([])
 
     func open(_ id: ObjectIdentifier) {
-        entries.withLockedValue { $0[id] = Entry() }
+        open.withLockedValue { _ = $0.insert(id) }
     }
 
     /// Client connections open now.
-    var openConnections: Int { entries.withLockedValue { $0.count } }
+    var openConnections: Int { open.withLockedValue { $0.count } }
 
-    func closed(_ id: ObjectIdentifier, remove: Bool = false) {
-        let listener = entries.withLockedValue { table -> (@Sendable () -> Void)? in
-            let l = table[id]?.listener
-            if remove {
-                table[id] = nil
-            } else {
-                table[id]?.closed = true
-                table[id]?.listener = nil
-            }
-            return l
-        }
-        listener?()
-    }
-
-    /// Runs `action` when the connection closes (at once if it already has). Replaces any
-    /// earlier listener: one request at a time is in progress on an HTTP/1 connection.
-    func listen(_ id: ObjectIdentifier, _ action: @escaping @Sendable () -> Void) {
-        let runNow = entries.withLockedValue { table -> Bool in
-            guard let entry = table[id] else { return true }
-            if entry.closed { return true }
-            table[id]?.listener = action
-            return false
-        }
-        if runNow { action() }
-    }
-
-    func stopListening(_ id: ObjectIdentifier) {
-        entries.withLockedValue { $0[id]?.listener = nil }
-    }
-}
-
-/// The request context: Hummingbird's basics plus the connection, for close detection.
-public struct GatewayRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
-    let connection: ObjectIdentifier
-
-    public init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        connection = ObjectIdentifier(source.channel)
+    /// The connection closed: it no longer counts.
+    func closed(_ id: ObjectIdentifier) {
+        open.withLockedValue { _ = $0.remove(id) }
     }
 }

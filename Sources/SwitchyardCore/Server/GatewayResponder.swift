@@ -4,22 +4,17 @@ import Logging
 import NIOCore
 import SwitchyardWire
 
-/// The HTTP front: dispatches by path (`InboundEndpoint`), reads the body once, builds the `Call`
-/// (`CallSetup`), runs it through the current snapshot's pipeline and writes the `Reply` — bytes
-/// at once, streams chunk by chunk with cancellation when the client goes away. Every error it
-/// writes itself is in the envelope of the endpoint's protocol (Anthropic, or OpenAI on
-/// `/v1/chat/completions`).
+/// Everything but the calls, through Hummingbird: health, models, usage, metrics, the page, and
+/// the errors for unknown paths and methods (the calls themselves — POST to the messages,
+/// count_tokens and chat completions paths — are served by `CallChannelHandler` before a request
+/// reaches Hummingbird). Errors are in the envelope of the path's protocol.
 public struct GatewayResponder: HTTPResponder {
-    public typealias Context = GatewayRequestContext
+    public typealias Context = BasicRequestContext
 
     let holder: SnapshotHolder
-    let logger: Logger
-    let admission: AdmissionGate
 
-    public init(holder: SnapshotHolder, logger: Logger, admission: AdmissionGate) {
+    public init(holder: SnapshotHolder) {
         self.holder = holder
-        self.logger = logger
-        self.admission = admission
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
@@ -62,22 +57,6 @@ public struct GatewayResponder: HTTPResponder {
             return await AdminResponder.page(request.headers, snapshot: snapshot, loopback: Self.isLoopback(snapshot.config.server.host))
         case (.ui, _) where snapshot.config.server.adminListen != nil, (.metrics, _) where snapshot.config.server.adminListen != nil:
             return Self.errorResponse(.notFound("not found: /metrics and /ui are served on server.admin_listen"), requestID: requestID, headers: common)
-        case (.messages, .post), (.countTokens, .post), (.chatCompletions, .post):
-            let callEndpoint = endpoint.callEndpoint ?? .messages
-            guard admission.admits() else {
-                return Self.errorResponse(
-                    .overloaded("the gateway is at its limit of \(admission.limit) open connections (server.max_connections); retry shortly"),
-                    requestID: requestID, headers: common, close: true, inbound: callEndpoint.inboundProtocol)
-            }
-            let slot = admission.slot()
-            do {
-                return try await handleCall(
-                    request, endpoint: callEndpoint, snapshot: snapshot, requestID: requestID, headers: common, slot: slot,
-                    connection: context.connection)
-            } catch {
-                slot.release()
-                throw error
-            }
         default:
             return Self.errorResponse(
                 .methodNotAllowed("method \(method.rawValue) is not allowed on this endpoint"),
@@ -96,14 +75,8 @@ public struct GatewayResponder: HTTPResponder {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
-    /// `x-api-key`, else `Authorization: Bearer`.
+    /// The client's credential from Hummingbird's header fields.
     static func credential(_ headers: HTTPFields) -> Secret? {
-        if let key = headers[.xAPIKey], !key.isEmpty { return Secret(key) }
-        if let auth = headers[.authorization] {
-            let lower = auth.lowercased()
-            if lower.hasPrefix("bearer ") { return Secret(String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces)) }
-        }
-        return nil
+        ClientCredential.from(apiKey: headers[.xAPIKey], authorization: headers[.authorization])
     }
-
 }

@@ -73,16 +73,10 @@ public struct GatewayServer {
         let reloader = ConfigReloader(source: source, loader: loader, holder: holder, state: state, accessLog: accessLog, notifier: notifier, logger: logger)
         let portFile = options.portFile
         let server = config.server
-        let readTimeout = TimeAmount.nanoseconds(server.readTimeout.nanoseconds)
-        let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout), ConnectionCloseDetector(connections: state.connections)],
-            idleTimeout: readTimeout,
-            httpDecoderConfiguration: .init(maxHeaderFieldSize: server.maxHeaderBytes, maxHeaderListSize: server.maxHeaderBytes, maxHeaderFieldCount: 200))
+        let admission = AdmissionGate(limit: server.maxConnections, connections: state.connections, metrics: metrics)
         let app = Application(
-            responder: GatewayResponder(
-                holder: holder, logger: logger,
-                admission: AdmissionGate(limit: server.maxConnections, connections: state.connections, metrics: metrics)),
-            server: .http1(configuration: http1),
+            responder: GatewayResponder(holder: holder),
+            server: GatewayChannel.builder(holder: holder, admission: admission, connections: state.connections, logger: logger),
             configuration: .init(address: .hostname(server.host, port: server.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.server.port

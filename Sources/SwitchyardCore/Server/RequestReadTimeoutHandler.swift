@@ -1,14 +1,14 @@
-import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
 /// Closes a connection whose request body has not fully arrived within `server.read_timeout` of
 /// its head (slow-body clients). The timer is armed only when a read ends with the request still
 /// incomplete, so the common request that arrives in one read costs no timer at all. Slow heads
-/// are cut by the server's idle timeout, which runs until a complete head has been read.
+/// are cut by `ConnectionCloseDetector`'s idle timeout, which runs until a complete head has
+/// been read.
 final class RequestReadTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
 
     private let timeout: TimeAmount
     private var scheduled: Scheduled<Void>?
