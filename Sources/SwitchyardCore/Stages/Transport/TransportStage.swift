@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -9,8 +10,13 @@ import SwitchyardWire
 /// key is the only credential sent (`Authorization: Bearer` for OpenAI kinds, `x-api-key` for
 /// Anthropic); client credentials never leave the gateway. Connect, first-byte and idle timeouts
 /// come from the provider; failures become `UpstreamFailure`s classified for fallbacks.
+///
+/// It uses AsyncHTTPClient's delegate API (`UpstreamResponseReader`): the body parts reach the
+/// reader on the connection's event loop, with no async sequence in between, and each endpoint
+/// URL is parsed once per snapshot (`templates`), not once per request.
 public struct TransportStage: Stage {
     let clients: HTTPClients
+    let templates = RequestTemplates()
     static let userAgent = "switchyard/1.0"
 
     public init(clients: HTTPClients) {
@@ -22,55 +28,76 @@ public struct TransportStage: Stage {
             throw GatewayError.internalError("transport reached without an upstream request")
         }
         let provider = resolved.provider
-        var request = HTTPClientRequest(url: upstream.url)
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: "accept", value: upstream.stream ? "text/event-stream" : "application/json")
-        request.headers.add(name: "user-agent", value: Self.userAgent)
-        if provider.kind == .anthropic {
-            request.headers.add(name: "anthropic-version", value: call.anthropicVersion ?? "2023-06-01")
-            if let beta = call.anthropicBeta { request.headers.add(name: "anthropic-beta", value: beta) }
-        }
-        if let key = resolved.apiKey {
-            // Anthropic itself wants x-api-key; OpenRouter's Messages endpoint, like every
-            // OpenAI-compatible one, a Bearer token.
-            if provider.kind == .anthropic && provider.dialect != .openrouter {
-                request.headers.add(name: "x-api-key", value: key.exposedValue)
-            } else {
-                request.headers.add(name: "authorization", value: "Bearer " + key.exposedValue)
-            }
-        }
-        for (name, value) in provider.headers { request.headers.add(name: name, value: value) }
-        for (name, value) in upstream.headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: upstream.body))
-
-        let client = clients.client(for: provider)
         let started = MonotonicClock.nanos()
-        let response: HTTPClientResponse
+        let reader = UpstreamResponseReader()
+        let head: HTTPResponseHead
         do {
-            response = try await client.execute(request, timeout: .nanoseconds(provider.timeouts.firstByte.nanoseconds))
+            var request = try templates.request(for: upstream.url)
+            request.headers = Self.headers(upstream, call: call, resolved: resolved)
+            request.body = .byteBuffer(ByteBuffer(bytes: upstream.body))
+            let task = clients.client(for: provider).execute(
+                request: request, delegate: reader, eventLoop: context.eventLoop.map { .delegateAndChannel(on: $0) } ?? .indifferent, deadline: nil,
+                logger: nil)
+            reader.attach(task)
+            // The first-byte timeout bounds the wait for the head only (a deadline would bound
+            // the whole stream).
+            let timer = task.eventLoop.scheduleTask(in: .nanoseconds(provider.timeouts.firstByte.nanoseconds)) {
+                task.fail(reason: HTTPClientError.deadlineExceeded)
+            }
+            defer { timer.cancel() }
+            head = try await reader.head()
         } catch {
             context.stats.addUpstreamTime(MonotonicClock.nanos() &- started)
             throw GatewayError.upstream(Self.classify(error, phase: "waiting for the upstream's response headers"), target: resolved.label)
         }
         context.stats.addUpstreamTime(MonotonicClock.nanos() &- started)
         var headers: [(String, String)] = []
-        if let retry = response.headers.first(name: "retry-after") { headers.append(("retry-after", retry)) }
-        if let type = response.headers.first(name: "content-type") { headers.append(("content-type", type)) }
-        let body = UpstreamBody(response.body.makeAsyncIterator())
+        if let retry = head.headers.first(name: "retry-after") { headers.append(("retry-after", retry)) }
+        if let type = head.headers.first(name: "content-type") { headers.append(("content-type", type)) }
         let stats = context.stats
-        let stream = ReplyStream(next: {
-            let t0 = MonotonicClock.nanos()
-            defer { stats.addUpstreamTime(MonotonicClock.nanos() &- t0) }
-            do {
-                return try await body.next()
-            } catch let error as CancellationError {
-                throw error
-            } catch {
-                throw Self.classify(error, phase: "reading the upstream's response")
+        let stream = ReplyStream(
+            next: {
+                let t0 = MonotonicClock.nanos()
+                defer { stats.addUpstreamTime(MonotonicClock.nanos() &- t0) }
+                do {
+                    return try await reader.next()
+                } catch let error as CancellationError {
+                    throw error
+                } catch {
+                    throw Self.classify(error, phase: "reading the upstream's response")
+                }
+            },
+            onFinish: { outcome in
+                // A reply not read to its end frees its upstream connection at once.
+                if outcome != .completed { reader.cancel() }
+            })
+        return Reply(status: Int(head.status.code), headers: headers, body: .stream(stream))
+    }
+
+    /// The upstream request's headers: the route's key is the only credential.
+    static func headers(_ upstream: UpstreamRequest, call: Call, resolved: ResolvedTarget) -> HTTPHeaders {
+        let provider = resolved.provider
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(6 + provider.headers.count + upstream.headers.count)
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "accept", value: upstream.stream ? "text/event-stream" : "application/json")
+        headers.add(name: "user-agent", value: userAgent)
+        if provider.kind == .anthropic {
+            headers.add(name: "anthropic-version", value: call.anthropicVersion ?? "2023-06-01")
+            if let beta = call.anthropicBeta { headers.add(name: "anthropic-beta", value: beta) }
+        }
+        if let key = resolved.apiKey {
+            // Anthropic itself wants x-api-key; OpenRouter's Messages endpoint, like every
+            // OpenAI-compatible one, a Bearer token.
+            if provider.kind == .anthropic && provider.dialect != .openrouter {
+                headers.add(name: "x-api-key", value: key.exposedValue)
+            } else {
+                headers.add(name: "authorization", value: "Bearer " + key.exposedValue)
             }
-        })
-        return Reply(status: Int(response.status.code), headers: headers, body: .stream(stream))
+        }
+        for (name, value) in provider.headers { headers.add(name: name, value: value) }
+        for (name, value) in upstream.headers { headers.add(name: name, value: value) }
+        return headers
     }
 
     /// Maps client and network errors to failure kinds without quoting anything secret.
@@ -98,15 +125,18 @@ public struct TransportStage: Stage {
     }
 }
 
-/// The upstream body iterator, pulled by one task at a time.
-///
-/// `@unchecked Sendable`: the iterator is mutable state without a lock. It is safe because exactly
-/// one consumer pulls it, one `next()` after another (the translator before commit, then the
-/// stream pump's producer task), never two at once.
-final class UpstreamBody: @unchecked Sendable {
-    private var iterator: HTTPClientResponse.Body.AsyncIterator
-    init(_ iterator: HTTPClientResponse.Body.AsyncIterator) { self.iterator = iterator }
-    func next() async throws -> ByteBuffer? { try await iterator.next() }
+/// One parsed request per endpoint URL, made once per snapshot: each call copies it and sets
+/// its headers and body, so no URL is parsed on the request path.
+final class RequestTemplates: Sendable {
+    private let table = NIOLockedValueBox<[String: HTTPClient.Request]>([:])
+
+    func request(for url: String) throws -> HTTPClient.Request {
+        if let template = table.withLockedValue({ $0[url] }) { return template }
+        var template = try HTTPClient.Request(url: url, method: .POST)
+        template.headers = [:]
+        table.withLockedValue { $0[url] = template }
+        return template
+    }
 }
 
 extension HTTPClientError {
