@@ -14,8 +14,10 @@ public struct CallContext: Sendable {
     public var logger: Logger
     /// Mutable per-request record shared by all stages (for the access log, limits and metrics).
     public let stats: CallStats
-    /// The event loop of the client's connection: the upstream request runs on it too, so a
-    /// call's every step (and each streamed chunk) stays on one thread. Nil in tests.
+    /// The event loop of the client's connection: the upstream response is handed to the call
+    /// on it, so each streamed chunk is read, translated and written without a thread hop of
+    /// ours. (Requiring the upstream connection itself to be on this loop costs more than the
+    /// hop: AsyncHTTPClient then opens overflow connections.) Nil in tests.
     public var eventLoop: (any EventLoop)?
 
     public init(requestID: String, generation: Int, logger: Logger, stats: CallStats = CallStats(), eventLoop: (any EventLoop)? = nil) {

@@ -36,7 +36,7 @@ public struct TransportStage: Stage {
             request.headers = Self.headers(upstream, call: call, resolved: resolved)
             request.body = .byteBuffer(ByteBuffer(bytes: upstream.body))
             let task = clients.client(for: provider).execute(
-                request: request, delegate: reader, eventLoop: context.eventLoop.map { .delegateAndChannel(on: $0) } ?? .indifferent, deadline: nil,
+                request: request, delegate: reader, eventLoop: context.eventLoop.map { .delegate(on: $0) } ?? .indifferent, deadline: nil,
                 logger: nil)
             reader.attach(task)
             // The first-byte timeout bounds the wait for the head only (a deadline would bound
