@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import SwitchyardWire
 
 /// Per-request context: typed slots that stages fill in and pass downstream as modified copies.
@@ -27,6 +28,10 @@ public struct CallContext: Sendable {
         self.stats = stats
         self.eventLoop = eventLoop
     }
+
+    /// The loop a streamed reply is handed to the client on: the connection's, or any of the
+    /// gateway's (tests).
+    var streamLoop: any EventLoop { eventLoop ?? MultiThreadedEventLoopGroup.singleton.any() }
 }
 
 /// A route target bound to its provider and effective key for one attempt.

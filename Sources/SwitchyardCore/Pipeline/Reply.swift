@@ -45,21 +45,31 @@ public enum StreamOutcome: Sendable, Equatable {
     case abandoned
 }
 
-/// A pull-based byte stream with completion callbacks. `next()` yields chunks until nil; the
-/// server calls `finish` exactly once with how it ended, which runs the observers stages added
-/// (access log, limiter release) innermost first.
+/// A streamed reply body with completion callbacks. It is read by pulling (`next()`) or by
+/// handing it to a consumer (`deliver(to:)`); the server calls `finish` exactly once with how it
+/// ended, which runs the observers stages added (access log, limiter release) innermost first.
 public final class ReplyStream: Sendable {
-    private let pull: @Sendable () async throws -> ByteBuffer?
+    private let source: any StreamSource
     private let onFinish: @Sendable (StreamOutcome) -> Void
     private let finished = NIOLockedValueBox(false)
 
-    public init(next: @escaping @Sendable () async throws -> ByteBuffer?, onFinish: @escaping @Sendable (StreamOutcome) -> Void = { _ in }) {
-        self.pull = next
+    public init(source: any StreamSource, onFinish: @escaping @Sendable (StreamOutcome) -> Void = { _ in }) {
+        self.source = source
         self.onFinish = onFinish
     }
 
+    /// A stream that can only be pulled.
+    public convenience init(next: @escaping @Sendable () async throws -> ByteBuffer?, onFinish: @escaping @Sendable (StreamOutcome) -> Void = { _ in }) {
+        self.init(source: PulledSource(pull: next), onFinish: onFinish)
+    }
+
     public func next() async throws -> ByteBuffer? {
-        try await pull()
+        try await source.next()
+    }
+
+    /// Hands the rest of the stream to `consumer` (see `StreamSource`).
+    public func deliver(to consumer: any StreamConsumer) {
+        source.deliver(to: consumer)
     }
 
     /// Reports the outcome; later calls are ignored.
@@ -73,7 +83,7 @@ public final class ReplyStream: Sendable {
 
     /// The same stream with one more observer of its end.
     public func observed(_ observer: @escaping @Sendable (StreamOutcome) -> Void) -> ReplyStream {
-        ReplyStream(next: pull) { [onFinish] outcome in
+        ReplyStream(source: source) { [onFinish] outcome in
             onFinish(outcome)
             observer(outcome)
         }

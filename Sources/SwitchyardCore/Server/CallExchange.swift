@@ -6,7 +6,8 @@ import SwitchyardWire
 
 /// One call on a connection, from its complete request to the last byte of its reply: runs the
 /// snapshot's pipeline in a task and writes the `Reply` on the channel — bytes at once, a stream
-/// chunk by chunk under the channel's back-pressure. Every error it writes itself is in the
+/// chunk by chunk as its pump hands them over on this connection's event loop (no task per
+/// stream or chunk), under the channel's back-pressure. Every error it writes itself is in the
 /// envelope of the endpoint's protocol. When the client goes away the task is cancelled (and
 /// with it the upstream request) and a stream ends as abandoned.
 ///
@@ -17,11 +18,13 @@ final class CallExchange: Sendable {
         var clientGone = false
         var task: Task<Void, Never>?
         var stream: ReplyStream?
+        var slot: AdmissionSlot?
     }
 
     private let context: NIOLoopBound<ChannelHandlerContext>
     private let eventLoop: any EventLoop
     private let state = NIOLockedValueBox(State())
+    private let stats = CallStats()
     let snapshot: GatewaySnapshot
     let requestID: String
     let endpoint: Call.Endpoint
@@ -42,7 +45,7 @@ final class CallExchange: Sendable {
     /// Runs `call` through the pipeline and writes its reply; `close` closes the connection after
     /// it (a refused request whose body was not read).
     func run(_ call: Call, close: Bool, slot: AdmissionSlot) {
-        let callContext = CallContext(requestID: requestID, generation: snapshot.generation, logger: logger, eventLoop: eventLoop)
+        let callContext = CallContext(requestID: requestID, generation: snapshot.generation, logger: logger, stats: stats, eventLoop: eventLoop)
         let pipeline = snapshot.pipeline
         let task = Task { [self] in
             let reply: Reply
@@ -53,7 +56,7 @@ final class CallExchange: Sendable {
                 reply = errorReply(error)
                 if error is CancellationError { closeAfter = true }
             }
-            await write(reply, stats: callContext.stats, close: closeAfter, slot: slot)
+            write(reply, close: closeAfter, slot: slot)
         }
         let goneAlready = state.withLockedValue { s -> Bool in
             s.task = task
@@ -96,7 +99,7 @@ final class CallExchange: Sendable {
         }
     }
 
-    private func write(_ reply: Reply, stats: CallStats, close: Bool, slot: AdmissionSlot) async {
+    private func write(_ reply: Reply, close: Bool, slot: AdmissionSlot) {
         let headers = responseHeaders(reply.headers, close: close)
         switch reply.body {
         case .bytes(let bytes):
@@ -106,41 +109,14 @@ final class CallExchange: Sendable {
         case .stream(let stream):
             let goneAlready = state.withLockedValue { s -> Bool in
                 s.stream = stream
+                s.slot = slot
                 return s.clientGone
             }
-            if goneAlready { stream.finish(.abandoned) }
             var head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: reply.status), headers: headers)
             head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
             onLoop { [head] in $0.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil) }
-            var outcome = StreamOutcome.abandoned
-            do {
-                while let chunk = try await stream.next() {
-                    guard await writeChunk(chunk) else { break }
-                    stats.markFirstByte()
-                }
-                if !clientGone { outcome = .completed }
-            } catch {}
-            stream.finish(outcome)
-            slot.release()
-            onLoop { $0.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil) }
-        }
-    }
-
-    /// Writes one chunk; waits while the channel is not writable (a slow client). False when the
-    /// connection is gone.
-    private func writeChunk(_ chunk: ByteBuffer) async -> Bool {
-        await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
-            onLoop { context in
-                guard context.channel.isActive else { return done.resume(returning: false) }
-                let written = context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))))
-                if context.channel.isWritable {
-                    done.resume(returning: true)
-                } else {
-                    written.whenComplete { result in
-                        if case .success = result { done.resume(returning: true) } else { done.resume(returning: false) }
-                    }
-                }
-            }
+            if goneAlready { stream.finish(.abandoned) }
+            stream.deliver(to: self)
         }
     }
 
@@ -172,5 +148,39 @@ final class CallExchange: Sendable {
         } else {
             eventLoop.execute { [context] in body(context.value) }
         }
+    }
+}
+
+extension CallExchange: StreamConsumer {
+    /// A streamed chunk: written and flushed at once; while the channel is not writable (a slow
+    /// client) the pump holds the rest.
+    func receive(_ bytes: ByteBuffer) -> EventLoopFuture<Void>? {
+        guard eventLoop.inEventLoop else {
+            let done = eventLoop.makePromise(of: Void.self)
+            eventLoop.execute {
+                if let full = self.receive(bytes) { full.cascade(to: done) } else { done.succeed() }
+            }
+            return done.futureResult
+        }
+        let context = context.value
+        guard context.channel.isActive else { return nil }
+        let written = context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(bytes))))
+        stats.markFirstByte()
+        guard !context.channel.isWritable else { return nil }
+        return written.recover { _ in }
+    }
+
+    /// The stream ended (or was cut): report how, free the slot, end the response.
+    func finished(_ error: (any Error)?) {
+        let (stream, slot, gone) = state.withLockedValue { s in
+            defer {
+                s.stream = nil
+                s.slot = nil
+            }
+            return (s.stream, s.slot, s.clientGone)
+        }
+        stream?.finish(error == nil && !gone ? .completed : .abandoned)
+        slot?.release()
+        onLoop { $0.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil) }
     }
 }

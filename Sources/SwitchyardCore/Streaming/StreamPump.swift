@@ -2,61 +2,80 @@ import NIOConcurrencyHelpers
 import NIOCore
 import SwitchyardWire
 
-/// Decouples reading the upstream from writing to the client for one streamed reply.
+/// The buffer between a streamed reply's producer (a relay translating upstream parts as they
+/// arrive) and its consumer (the client's connection), with no task of its own.
 ///
-/// A producer task reads and translates the upstream and `push`es bytes; the server's writer
-/// pulls them with `next()`. The buffer between them is bounded (`highWater`): a client that
-/// stops reading stops the producer, which stops reading the upstream (back-pressure, not memory
-/// growth). Because the writer waits on the pump rather than on the upstream, the pump can wake it
-/// for a keep-alive `ping` during long upstream silence, and end it with an error event when the
-/// gateway shuts down, and a client that goes away cancels the producer — and with it the
-/// upstream request — at once.
+/// The producer `push`es bytes from whatever thread delivers the upstream's parts; the pump hands
+/// them to the consumer on the consumer's event loop — at once when it is already there — one
+/// hand-off at a time, in order. Back-pressure both ways: a consumer that is full (a client not
+/// reading) returns a future and gets nothing more until it completes; a producer more than
+/// `highWater` bytes ahead gets a future from `push` and stops reading its upstream until the
+/// client catches up. Because the pump, not the upstream, feeds the client, the registry can add
+/// a keep-alive during long upstream silence and end the reply with an error event (idle
+/// timeout, shutdown), and a client that goes away stops the upstream at once (`onStop`).
+/// `next()` pulls instead of a consumer (tests).
 ///
-/// `@unchecked Sendable`: the buffer, the flags, the waiting continuations and the producer task
-/// handle are private and touched only while holding `lock`.
-public final class StreamPump: @unchecked Sendable {
+/// `@unchecked Sendable`: the buffer, the flags, the consumer, the waiting puller and the
+/// producer's promise are private and touched only while holding `lock`; calls out (to the
+/// consumer, the stop action, promises) are made after releasing it.
+public final class StreamPump: StreamSource, @unchecked Sendable {
     static let highWater = 256 << 10
 
     private let lock = NIOLock()
     private var buffer: [UInt8] = []
+    /// No more input: what is buffered is the rest.
     private var closed = false
-    private var consumer: CheckedContinuation<Void, Never>?
-    private var producer: CheckedContinuation<Void, Never>?
+    private var consumer: (any StreamConsumer)?
+    /// The consumer was told the end.
+    private var consumerEnded = false
+    /// A hand-off to the consumer is scheduled or running.
+    private var handingOff = false
+    /// The consumer returned a future that has not completed.
+    private var consumerFull = false
+    private var puller: CheckedContinuation<Void, Never>?
+    /// Completed when the buffer is handed off (the producer waits on it past `highWater`).
+    private var producerWait: EventLoopPromise<Void>?
+    private var stopUpstream: (@Sendable () -> Void)?
+    /// Cancelled or aborted: the upstream is to stop.
+    private var stopped = false
     private var lastOutputNanos: UInt64
     private var lastUpstreamNanos: UInt64
-    private var task: Task<Void, Never>?
     private var _abortedWith: AnthropicErrorType?
+    /// The consumer's event loop: hand-offs and the producer's promises run on it.
+    let eventLoop: any EventLoop
     /// Longest upstream silence before the stream ends with a timeout error (provider `idle`).
     let idleTimeoutNanos: UInt64?
     let id: Int
     let registry: StreamRegistry?
     let inbound: InboundProtocol
 
-    /// Starts `produce` in its own task; it must `push` its output and `close()` at the end, and
-    /// call `upstreamActivity()` whenever the upstream delivers bytes.
-    /// `registry` (the gateway's) gives it keep-alives, the idle timeout and the shutdown
-    /// deadline; `inbound` decides the form of its pings and error events.
+    /// A pump whose reply starts with `initial`. `registry` (the gateway's) gives it keep-alives,
+    /// the idle timeout and the shutdown deadline; `inbound` decides the form of its pings and
+    /// error events.
     public init(
-        initial: [UInt8], idleTimeoutNanos: UInt64? = nil, registry: StreamRegistry? = nil, inbound: InboundProtocol = .anthropic,
-        produce: @escaping @Sendable (StreamPump) async -> Void
+        initial: [UInt8], eventLoop: any EventLoop, idleTimeoutNanos: UInt64? = nil, registry: StreamRegistry? = nil,
+        inbound: InboundProtocol = .anthropic
     ) {
         buffer = initial
         lastOutputNanos = MonotonicClock.nanos()
         lastUpstreamNanos = lastOutputNanos
+        self.eventLoop = eventLoop
         self.idleTimeoutNanos = idleTimeoutNanos
         self.registry = registry
         self.inbound = inbound
         id = registry?.nextID() ?? 0
         registry?.register(self)
-        let t = Task { [self] in
-            await produce(self)
-            close()
+    }
+
+    /// What stops the producer's upstream when the gateway ends the stream itself or the client
+    /// goes away. Runs at once if that already happened.
+    public func onStop(_ action: @escaping @Sendable () -> Void) {
+        let runNow = lock.withLock { () -> Bool in
+            if stopped { return true }
+            stopUpstream = action
+            return false
         }
-        let closedAlready = lock.withLock { () -> Bool in
-            task = t
-            return closed
-        }
-        if closedAlready { t.cancel() }  // aborted before the task was known
+        if runNow { action() }
     }
 
     // MARK: Producer side
@@ -70,77 +89,64 @@ public final class StreamPump: @unchecked Sendable {
     /// Why the gateway ended the stream itself (idle timeout, shutdown), if it did.
     public var abortedWith: AnthropicErrorType? { lock.withLock { _abortedWith } }
 
-    /// Appends output; waits while the client is behind by more than `highWater` bytes.
-    public func push(_ bytes: [UInt8]) async {
-        guard !bytes.isEmpty else { return }
-        let mustWait: Bool = lock.withLock {
-            guard !closed else { return false }
+    /// Appends output. Returns a future when the client is behind by more than `highWater`
+    /// bytes: the producer reads no more upstream until it completes.
+    @discardableResult
+    public func push(_ bytes: [UInt8]) -> EventLoopFuture<Void>? {
+        guard !bytes.isEmpty else { return nil }
+        let wait = lock.withLock { () -> EventLoopFuture<Void>? in
+            guard !closed else { return nil }
             buffer.append(contentsOf: bytes)
             lastOutputNanos = MonotonicClock.nanos()
-            resumeConsumer()
-            return buffer.count > Self.highWater
+            guard buffer.count > Self.highWater else { return nil }
+            if producerWait == nil { producerWait = eventLoop.makePromise() }
+            return producerWait?.futureResult
         }
-        guard mustWait else { return }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let ready: Bool = lock.withLock {
-                    if closed || buffer.count <= Self.highWater || Task.isCancelled { return true }
-                    producer = c
-                    return false
-                }
-                if ready { c.resume() }
-            }
-        } onCancel: {
-            lock.withLock {
-                producer?.resume()
-                producer = nil
-            }
-        }
+        handOff()
+        return wait
     }
 
     /// Appends the last bytes of the reply (message_stop or an error event) and closes, in one
     /// step: a concurrent abort (idle timeout, shutdown) then finds the stream already ended and
     /// adds no second terminal event.
     public func pushFinal(_ bytes: [UInt8]) {
-        lock.withLock {
-            guard !closed else { return }
+        let wake = lock.withLock { () -> EventLoopPromise<Void>? in
+            guard !closed else { return nil }
             buffer.append(contentsOf: bytes)
             lastOutputNanos = MonotonicClock.nanos()
             closed = true
-            resumeConsumer()
-            producer?.resume()
-            producer = nil
+            return takeProducerWait()
         }
+        wake?.succeed()
         registry?.unregister(id)
+        handOff()
     }
 
     /// No more output after what is buffered.
     public func close() {
-        lock.withLock {
-            closed = true
-            resumeConsumer()
-            producer?.resume()
-            producer = nil
-        }
-        registry?.unregister(id)
+        pushFinal([])
     }
 
     // MARK: Consumer side
 
-    /// The next bytes for the client, or nil at the end. Cancelling the caller (client gone)
-    /// cancels the producer.
+    public func deliver(to consumer: any StreamConsumer) {
+        lock.withLock { self.consumer = consumer }
+        handOff()
+    }
+
+    /// The next bytes for the client, or nil at the end (pulled instead of delivered). Cancelling
+    /// the caller (client gone) cancels the stream.
     public func next() async -> ByteBuffer? {
         while true {
-            let out: (bytes: [UInt8]?, done: Bool) = lock.withLock {
+            let out = lock.withLock { () -> (bytes: [UInt8]?, done: Bool, wake: EventLoopPromise<Void>?) in
                 if !buffer.isEmpty {
                     let b = buffer
                     buffer.removeAll(keepingCapacity: true)
-                    producer?.resume()
-                    producer = nil
-                    return (b, false)
+                    return (b, false, takeProducerWait())
                 }
-                return (nil, closed)
+                return (nil, closed, nil)
             }
+            out.wake?.succeed()
             if let bytes = out.bytes { return ByteBuffer(bytes: bytes) }
             if out.done { return nil }
             if Task.isCancelled {
@@ -149,43 +155,113 @@ public final class StreamPump: @unchecked Sendable {
             }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                    let ready: Bool = lock.withLock {
+                    let ready = lock.withLock { () -> Bool in
                         if !buffer.isEmpty || closed { return true }
-                        consumer = c
+                        puller = c
                         return false
                     }
                     if ready { c.resume() }
                 }
             } onCancel: {
-                lock.withLock { resumeConsumer() }
+                lock.withLock { resumePuller() }
             }
         }
     }
 
-    /// Stops the producer (client gone, reply abandoned).
+    /// Stops the stream (client gone, reply abandoned): the buffer is dropped and the upstream
+    /// stopped.
     public func cancel() {
-        let t = lock.withLock { () -> Task<Void, Never>? in
+        let (stop, wake) = lock.withLock { () -> ((@Sendable () -> Void)?, EventLoopPromise<Void>?) in
             closed = true
+            stopped = true
             buffer.removeAll()
-            resumeConsumer()
-            producer?.resume()
-            producer = nil
-            return task
+            resumePuller()
+            let s = stopUpstream
+            stopUpstream = nil
+            return (s, takeProducerWait())
         }
-        t?.cancel()
+        wake?.succeed()
+        stop?()
         registry?.unregister(id)
+        handOff()
+    }
+
+    // MARK: Hand-off
+
+    /// Hands what is buffered (and then the end) to the consumer on its event loop, unless a
+    /// hand-off is already under way or the consumer is full.
+    private func handOff() {
+        let start = lock.withLock { () -> Bool in
+            if puller != nil && (!buffer.isEmpty || closed) { resumePuller() }
+            guard consumer != nil, !handingOff, !consumerFull, !consumerEnded, !buffer.isEmpty || closed else { return false }
+            handingOff = true
+            return true
+        }
+        guard start else { return }
+        if eventLoop.inEventLoop {
+            runHandOff()
+        } else {
+            eventLoop.execute { self.runHandOff() }
+        }
+    }
+
+    private enum Step {
+        case bytes([UInt8], any StreamConsumer, EventLoopPromise<Void>?)
+        case end(any StreamConsumer)
+        case stop
+    }
+
+    private func runHandOff() {
+        while true {
+            let step = lock.withLock { () -> Step in
+                guard let consumer, !consumerFull else {
+                    handingOff = false
+                    return .stop
+                }
+                if !buffer.isEmpty {
+                    let b = buffer
+                    buffer.removeAll(keepingCapacity: true)
+                    return .bytes(b, consumer, takeProducerWait())
+                }
+                handingOff = false
+                guard closed, !consumerEnded else { return .stop }
+                consumerEnded = true
+                return .end(consumer)
+            }
+            switch step {
+            case .stop:
+                return
+            case .end(let consumer):
+                consumer.finished(nil)
+                return
+            case .bytes(let bytes, let consumer, let wake):
+                wake?.succeed()
+                guard let full = consumer.receive(ByteBuffer(bytes: bytes)) else { continue }
+                lock.withLock {
+                    consumerFull = true
+                    handingOff = false
+                }
+                full.whenComplete { _ in
+                    self.lock.withLock { self.consumerFull = false }
+                    self.handOff()
+                }
+                return
+            }
+        }
     }
 
     // MARK: Keep-alive and shutdown
 
     /// Adds a keep-alive when the client has been waiting longer than `idleNanos`.
     func keepAlive(now: UInt64, idleNanos: UInt64) {
-        lock.withLock {
-            guard !closed, consumer != nil, buffer.isEmpty, now > lastOutputNanos, now - lastOutputNanos >= idleNanos else { return }
+        let added = lock.withLock { () -> Bool in
+            let waiting = puller != nil || (consumer != nil && !consumerFull)
+            guard !closed, waiting, buffer.isEmpty, now > lastOutputNanos, now - lastOutputNanos >= idleNanos else { return false }
             buffer = inbound.keepAliveEvent
             lastOutputNanos = now
-            resumeConsumer()
+            return true
         }
+        if added { handOff() }
     }
 
     /// Ends the stream with a timeout error when the upstream has been silent too long.
@@ -198,27 +274,36 @@ public final class StreamPump: @unchecked Sendable {
         }
     }
 
-    /// Ends the reply with an error event and stops the producer (idle timeout, shutdown).
+    /// Ends the reply with an error event and stops the upstream (idle timeout, shutdown).
     public func abort(type: AnthropicErrorType, message: String) {
         let final = inbound.sseError(type: type, message: message)
-        // Close first, then stop the producer: whatever it pushes while it unwinds (its own
-        // error for the cancelled upstream read) is dropped, so the client sees one error event.
-        let (aborted, t) = lock.withLock { () -> (Bool, Task<Void, Never>?) in
-            guard !closed else { return (false, task) }
+        // Close first, then stop the upstream: whatever the producer pushes while it unwinds (its
+        // own error for the cancelled upstream read) is dropped, so the client sees one error event.
+        let (aborted, stop, wake) = lock.withLock { () -> (Bool, (@Sendable () -> Void)?, EventLoopPromise<Void>?) in
+            guard !closed else { return (false, nil, nil) }
             _abortedWith = type
             buffer.append(contentsOf: final)
             closed = true
-            resumeConsumer()
-            producer?.resume()
-            producer = nil
-            return (true, task)
+            stopped = true
+            let s = stopUpstream
+            stopUpstream = nil
+            return (true, s, takeProducerWait())
         }
-        t?.cancel()
-        if aborted { registry?.unregister(id) }
+        guard aborted else { return }
+        wake?.succeed()
+        stop?()
+        registry?.unregister(id)
+        handOff()
     }
 
-    private func resumeConsumer() {
-        consumer?.resume()
-        consumer = nil
+    /// The producer's promise, to complete once the lock is released.
+    private func takeProducerWait() -> EventLoopPromise<Void>? {
+        defer { producerWait = nil }
+        return producerWait
+    }
+
+    private func resumePuller() {
+        puller?.resume()
+        puller = nil
     }
 }

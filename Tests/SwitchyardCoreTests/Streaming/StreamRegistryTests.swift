@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import SwitchyardCore
 import SwitchyardTesting
 import SwitchyardWire
@@ -7,11 +8,9 @@ import Testing
 /// The registry's tick, driven with explicit times (no sleeping): keep-alives in each protocol's
 /// form, the idle timeout, and the shutdown deadline.
 @Suite struct StreamRegistryTests {
-    /// A pump whose producer waits until cancelled, registered with `registry`.
+    /// A pump whose producer sends nothing, registered with `registry`.
     func quietPump(_ registry: StreamRegistry, inbound: InboundProtocol, idle: UInt64? = nil) -> StreamPump {
-        StreamPump(initial: [], idleTimeoutNanos: idle, registry: registry, inbound: inbound) { _ in
-            try? await Task.sleep(nanoseconds: 60_000_000_000)
-        }
+        StreamPump(initial: [], eventLoop: MultiThreadedEventLoopGroup.singleton.any(), idleTimeoutNanos: idle, registry: registry, inbound: inbound)
     }
 
     /// Waits until the consumer is parked in `next()`, then ticks, and returns what `next()` got.

@@ -3,14 +3,17 @@ import NIOCore
 import SwitchyardWire
 
 /// Relays an Anthropic-native upstream's reply untranslated. A stream is passed through chunk by
-/// chunk through a `StreamPump`; one that ends without `message_stop` gets a terminal
-/// `event: error`, never a silent truncation. Usage is read from the events for logs and limits.
+/// chunk (`PassthroughProducer`, by callback) into a `StreamPump`; one that ends without
+/// `message_stop` gets a terminal `event: error`, never a silent truncation. Usage is read from
+/// the events for logs and limits.
 enum AnthropicPassthroughRelay {
     /// How much of an upstream stream may be read looking for its first event.
     static let maxPreambleBytes = 1 << 20
 
-    static func start(raw: Reply, stats: CallStats, target: String, secrets: [String], idleTimeoutNanos: UInt64, streams: StreamRegistry?) async throws -> Reply
-    {
+    static func start(
+        raw: Reply, stats: CallStats, target: String, secrets: [String], idleTimeoutNanos: UInt64, streams: StreamRegistry?,
+        eventLoop: any EventLoop
+    ) async throws -> Reply {
         guard case .stream(let upstream) = raw.body else { throw GatewayError.internalError("transport returned no stream") }
         // Hold the status until the first event is known good, so a failure is a real HTTP error.
         let preamble: [UInt8]
@@ -31,57 +34,21 @@ enum AnthropicPassthroughRelay {
         var firstScrubber = SecretScrubber(secrets: secrets)
         var firstFramer = SSEEventFramer()
         let initial = firstFramer.complete(firstScrubber.scrub(preamble))
-        let pump = StreamPump(initial: initial, idleTimeoutNanos: idleTimeoutNanos, registry: streams) { [firstScrubber, firstFramer] pump in
-            var scrubber = firstScrubber
-            var framer = firstFramer
-            while true {
-                do {
-                    guard let chunk = try await upstream.next() else {
-                        let last = framer.complete(scrubber.finish())
-                        if !last.isEmpty { await pump.push(last) }
-                        if watcher.sawMessageStop || watcher.sawError {
-                            let rest = framer.finish()  // an unterminated last event, relayed as sent
-                            if !rest.isEmpty { await pump.push(rest) }
-                        } else {
-                            framer.discard()
-                        }
-                        if watcher.sawError {
-                            watcher.failed = true  // the upstream's own error event ended it
-                        } else if !watcher.sawMessageStop {
-                            watcher.failed = true
-                            pump.pushFinal(ErrorEnvelope.sseEvent(type: .api, message: "upstream stream ended before completion"))
-                        }
-                        return
-                    }
-                    pump.upstreamActivity()
-                    watcher.observe(chunk)
-                    let safe = framer.complete(scrubber.scrub(Array(chunk.readableBytesView)))
-                    if !safe.isEmpty { await pump.push(safe) }
-                } catch let failure as UpstreamFailure {
-                    watcher.failed = true
-                    framer.discard()
-                    let f = failure.afterCommit.redacting(secrets)
-                    pump.pushFinal(ErrorEnvelope.sseEvent(type: f.downstream.type, message: f.message))
-                    return
-                } catch {
-                    return
-                }
+        let pump = StreamPump(initial: initial, eventLoop: eventLoop, idleTimeoutNanos: idleTimeoutNanos, registry: streams)
+        pump.onStop { upstream.finish(.abandoned) }
+        upstream.deliver(to: PassthroughProducer(scrubber: firstScrubber, framer: firstFramer, watcher: watcher, pump: pump, secrets: secrets))
+        let stream = ReplyStream(source: pump) { outcome in
+            if outcome == .abandoned { pump.cancel() }
+            upstream.finish(outcome)
+            stats.usage = watcher.usage
+            if let aborted = pump.abortedWith {
+                stats.errorType = aborted.rawValue
+            } else if watcher.failed {
+                stats.errorType = "api_error"
+            } else if outcome == .abandoned {
+                stats.errorType = "client_disconnected"
             }
         }
-        let stream = ReplyStream(
-            next: { await pump.next() },
-            onFinish: { outcome in
-                if outcome == .abandoned { pump.cancel() }
-                upstream.finish(outcome)
-                stats.usage = watcher.usage
-                if let aborted = pump.abortedWith {
-                    stats.errorType = aborted.rawValue
-                } else if watcher.failed {
-                    stats.errorType = "api_error"
-                } else if outcome == .abandoned {
-                    stats.errorType = "client_disconnected"
-                }
-            })
         return Reply(status: 200, headers: SSEHeaders.all, body: .stream(stream))
     }
 
@@ -138,6 +105,72 @@ enum AnthropicPassthroughRelay {
         var usage = Usage()
         usage.merge(anthropic: u)
         return usage
+    }
+}
+
+/// Relays the upstream's parts after the first event as they are delivered: scrubbed across
+/// chunk boundaries, cut at event boundaries (so a failure never leaves half an event before the
+/// error event), watched for usage and the end.
+///
+/// `@unchecked Sendable`: the scrubber and framer are mutable without a lock. They are safe
+/// because a source delivers one call at a time, in order (`StreamConsumer`), and nothing else
+/// touches them.
+final class PassthroughProducer: StreamConsumer, @unchecked Sendable {
+    private var scrubber: SecretScrubber
+    private var framer: SSEEventFramer
+    private let watcher: PassthroughWatcher
+    private let pump: StreamPump
+    private let secrets: [String]
+    private var done = false
+
+    init(scrubber: SecretScrubber, framer: SSEEventFramer, watcher: PassthroughWatcher, pump: StreamPump, secrets: [String]) {
+        self.scrubber = scrubber
+        self.framer = framer
+        self.watcher = watcher
+        self.pump = pump
+        self.secrets = secrets
+    }
+
+    func receive(_ chunk: ByteBuffer) -> EventLoopFuture<Void>? {
+        guard !done else { return nil }
+        pump.upstreamActivity()
+        watcher.observe(chunk)
+        let safe = framer.complete(scrubber.scrub(Array(chunk.readableBytesView)))
+        return safe.isEmpty ? nil : pump.push(safe)
+    }
+
+    func finished(_ error: (any Error)?) {
+        guard !done else { return }
+        done = true
+        switch error {
+        case nil:
+            let last = framer.complete(scrubber.finish())
+            if !last.isEmpty { pump.push(last) }
+            if watcher.sawMessageStop || watcher.sawError {
+                let rest = framer.finish()  // an unterminated last event, relayed as sent
+                if !rest.isEmpty { pump.push(rest) }
+            } else {
+                framer.discard()
+            }
+            if watcher.sawError {
+                watcher.failed = true  // the upstream's own error event ended it
+            } else if !watcher.sawMessageStop {
+                watcher.failed = true
+                pump.pushFinal(ErrorEnvelope.sseEvent(type: .api, message: "upstream stream ended before completion"))
+            }
+        case is CancellationError:
+            break  // the gateway stopped the upstream: the pump is already closed
+        case let failure as UpstreamFailure:
+            watcher.failed = true
+            framer.discard()
+            let f = failure.afterCommit.redacting(secrets)
+            pump.pushFinal(ErrorEnvelope.sseEvent(type: f.downstream.type, message: f.message))
+        default:
+            watcher.failed = true
+            framer.discard()
+            pump.pushFinal(ErrorEnvelope.sseEvent(type: .api, message: "upstream connection failed mid-stream"))
+        }
+        pump.close()
     }
 }
 

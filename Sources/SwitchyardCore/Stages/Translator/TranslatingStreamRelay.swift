@@ -33,13 +33,14 @@ extension ChatChunkFilter: RelayedStreamTranslator {
 }
 
 /// Drives a stream translator over an upstream SSE body: reads until the translator commits
-/// (failures before that are thrown for the mapper to fall back), then hands the rest to a
-/// `StreamPump` whose producer translates each upstream chunk as it arrives. With `secrets`, every
-/// byte out is scrubbed (translators that scrub their own text pass none).
+/// (failures before that are thrown for the mapper to fall back), then has the rest of the body
+/// delivered to a `TranslatingProducer`, which translates each upstream part as it arrives into a
+/// `StreamPump`. With `secrets`, every byte out is scrubbed (translators that scrub their own text
+/// pass none).
 enum TranslatingStreamRelay {
     static func start<T: RelayedStreamTranslator>(
         raw: Reply, translator initial: T, stats: CallStats, target: String, idleTimeoutNanos: UInt64,
-        secrets: [String] = [], streams: StreamRegistry?, inbound: InboundProtocol
+        secrets: [String] = [], streams: StreamRegistry?, inbound: InboundProtocol, eventLoop: any EventLoop
     ) async throws -> Reply {
         guard case .stream(let upstream) = raw.body else { throw GatewayError.internalError("transport returned no stream") }
         var translator = initial
@@ -56,26 +57,26 @@ enum TranslatingStreamRelay {
         let result = RelayResult(usage: translator.finalUsage)
         var scrubber = secrets.isEmpty ? nil : SecretScrubber(secrets: secrets)
         let first = scrub(translator.takeOutput(), &scrubber, final: translator.isFinished)
-        let pump = StreamPump(initial: first, idleTimeoutNanos: idleTimeoutNanos, registry: streams, inbound: inbound) { [translator, scrubber] pump in
-            var translator = translator
-            var scrubber = scrubber
-            await relay(&translator, scrubber: &scrubber, upstream: upstream, pump: pump, result: result)
+        let pump = StreamPump(initial: first, eventLoop: eventLoop, idleTimeoutNanos: idleTimeoutNanos, registry: streams, inbound: inbound)
+        if translator.isFinished {
+            pump.close()  // the producer only reads the rest of the body to its end
+        } else {
+            pump.onStop { upstream.finish(.abandoned) }
         }
-        let stream = ReplyStream(
-            next: { await pump.next() },
-            onFinish: { outcome in
-                if outcome == .abandoned { pump.cancel() }
-                upstream.finish(outcome)
-                let final = result.snapshot()
-                stats.usage = final.usage
-                if let aborted = pump.abortedWith {
-                    stats.errorType = aborted.rawValue
-                } else if let failure = final.failure {
-                    stats.errorType = failure.downstream.type.rawValue
-                } else if outcome == .abandoned || !final.complete {
-                    stats.errorType = stats.errorType ?? "client_disconnected"
-                }
-            })
+        upstream.deliver(to: TranslatingProducer(translator: translator, scrubber: scrubber, pump: pump, result: result))
+        let stream = ReplyStream(source: pump) { outcome in
+            if outcome == .abandoned { pump.cancel() }
+            upstream.finish(outcome)
+            let final = result.snapshot()
+            stats.usage = final.usage
+            if let aborted = pump.abortedWith {
+                stats.errorType = aborted.rawValue
+            } else if let failure = final.failure {
+                stats.errorType = failure.downstream.type.rawValue
+            } else if outcome == .abandoned || !final.complete {
+                stats.errorType = stats.errorType ?? "client_disconnected"
+            }
+        }
         return Reply(status: 200, headers: SSEHeaders.all, body: .stream(stream))
     }
 
@@ -87,35 +88,6 @@ enum TranslatingStreamRelay {
                 break
             }
             try feed(&translator, chunk)
-        }
-    }
-
-    /// The producer: upstream chunks in, translated events out, until the translator finishes.
-    static func relay<T: RelayedStreamTranslator>(
-        _ translator: inout T, scrubber: inout SecretScrubber?, upstream: ReplyStream,
-        pump: StreamPump, result: RelayResult
-    ) async {
-        while !translator.isFinished {
-            do {
-                if let chunk = try await upstream.next() {
-                    pump.upstreamActivity()
-                    try? feed(&translator, chunk)  // after commit, failures become error events
-                } else {
-                    try? translator.finishInput()
-                }
-            } catch let failure as UpstreamFailure {
-                try? translator.fail(failure.afterCommit)
-            } catch {
-                if Task.isCancelled { break }
-                try? translator.fail(UpstreamFailure(kind: .badResponse, message: "upstream connection failed mid-stream"))
-            }
-            result.update(usage: translator.finalUsage, failure: translator.failure, complete: translator.completed)
-            let out = scrub(translator.takeOutput(), &scrubber, final: translator.isFinished)
-            if translator.isFinished {
-                pump.pushFinal(out)
-            } else {
-                await pump.push(out)
-            }
         }
     }
 
@@ -133,6 +105,63 @@ enum TranslatingStreamRelay {
             do throws(UpstreamFailure) { try translator.feed(raw, nowNanos: now) } catch { failure = error }
         }
         if let failure { throw failure }
+    }
+}
+
+/// Translates the upstream's parts after the commit point as they are delivered, into the pump:
+/// failures from here on become the translator's own terminal error event. Once the translator
+/// has finished, the rest of the upstream body is read and dropped (the connection goes back to
+/// the pool).
+///
+/// `@unchecked Sendable`: the translator and scrubber are mutable without a lock. They are safe
+/// because a source delivers one call at a time, in order (`StreamConsumer`), and nothing else
+/// touches them.
+final class TranslatingProducer<T: RelayedStreamTranslator>: StreamConsumer, @unchecked Sendable {
+    private var translator: T
+    private var scrubber: SecretScrubber?
+    private let pump: StreamPump
+    private let result: RelayResult
+
+    init(translator: T, scrubber: SecretScrubber?, pump: StreamPump, result: RelayResult) {
+        self.translator = translator
+        self.scrubber = scrubber
+        self.pump = pump
+        self.result = result
+    }
+
+    func receive(_ bytes: ByteBuffer) -> EventLoopFuture<Void>? {
+        guard !translator.isFinished else { return nil }
+        pump.upstreamActivity()
+        try? TranslatingStreamRelay.feed(&translator, bytes)  // after commit, failures become error events
+        return emit()
+    }
+
+    func finished(_ error: (any Error)?) {
+        guard !translator.isFinished else { return }
+        switch error {
+        case nil:
+            try? translator.finishInput()
+        case is CancellationError:
+            // The gateway stopped the upstream (client gone, abort): the pump is already closed.
+            pump.close()
+            return
+        case let failure as UpstreamFailure:
+            try? translator.fail(failure.afterCommit)
+        default:
+            try? translator.fail(UpstreamFailure(kind: .badResponse, message: "upstream connection failed mid-stream"))
+        }
+        _ = emit()
+        pump.close()
+    }
+
+    private func emit() -> EventLoopFuture<Void>? {
+        result.update(usage: translator.finalUsage, failure: translator.failure, complete: translator.completed)
+        let out = TranslatingStreamRelay.scrub(translator.takeOutput(), &scrubber, final: translator.isFinished)
+        if translator.isFinished {
+            pump.pushFinal(out)
+            return nil
+        }
+        return pump.push(out)
     }
 }
 

@@ -35,7 +35,7 @@ extension TranslatorStage {
             let filter = ChatChunkFilter(includeUsage: request.includeUsage, estimatedInputTokens: call.estimatedInputTokens)
             return try await TranslatingStreamRelay.start(
                 raw: raw, translator: filter, stats: context.stats, target: resolved.label,
-                idleTimeoutNanos: idle, secrets: secrets, streams: streams, inbound: .openAI)
+                idleTimeoutNanos: idle, secrets: secrets, streams: streams, inbound: .openAI, eventLoop: context.streamLoop)
         case (.anthropic, false):
             let body = try await Self.collect(raw, limit: provider.maxResponseBytes, target: resolved.label, truncate: false)
             do {
@@ -49,7 +49,7 @@ extension TranslatorStage {
             let translator = ChatChunkTranslator(context: replyContext(request, call: call))
             return try await TranslatingStreamRelay.start(
                 raw: raw, translator: translator, stats: context.stats, target: resolved.label,
-                idleTimeoutNanos: idle, secrets: secrets, streams: streams, inbound: .openAI)
+                idleTimeoutNanos: idle, secrets: secrets, streams: streams, inbound: .openAI, eventLoop: context.streamLoop)
         }
     }
 

@@ -80,7 +80,7 @@ public struct TranslatorStage: Stage {
             return try await TranslatingStreamRelay.start(
                 raw: raw, translator: ChatStreamTranslator(context: responseContext), stats: context.stats,
                 target: resolved.label, idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds),
-                streams: streams, inbound: .anthropic)
+                streams: streams, inbound: .anthropic, eventLoop: context.streamLoop)
         case (.anthropic, false):
             let body = try await Self.collect(raw, limit: provider.maxResponseBytes, target: resolved.label, truncate: false)
             do {
@@ -92,7 +92,8 @@ public struct TranslatorStage: Stage {
         case (.anthropic, true):
             return try await AnthropicPassthroughRelay.start(
                 raw: raw, stats: context.stats, target: resolved.label, secrets: secrets,
-                idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds), streams: streams)
+                idleTimeoutNanos: UInt64(provider.timeouts.idle.nanoseconds), streams: streams,
+                eventLoop: context.streamLoop)
         }
     }
 

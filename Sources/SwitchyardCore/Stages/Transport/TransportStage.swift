@@ -6,7 +6,8 @@ import NIOPosix
 import SwitchyardWire
 
 /// Transport stage (always last): sends the translator's `UpstreamRequest` with the shared
-/// pooled client and returns the upstream status, headers and body as a pull stream. The route's
+/// pooled client and returns the upstream status, headers and body as a stream the translator
+/// pulls until its commit point and then has delivered by callback. The route's
 /// key is the only credential sent (`Authorization: Bearer` for OpenAI kinds, `x-api-key` for
 /// Anthropic); client credentials never leave the gateway. Connect, first-byte and idle timeouts
 /// come from the provider; failures become `UpstreamFailure`s classified for fallbacks.
@@ -29,7 +30,7 @@ public struct TransportStage: Stage {
         }
         let provider = resolved.provider
         let started = MonotonicClock.nanos()
-        let reader = UpstreamResponseReader()
+        let reader = UpstreamResponseReader(stats: context.stats) { Self.classify($0, phase: "reading the upstream's response") }
         let head: HTTPResponseHead
         do {
             var request = try templates.request(for: upstream.url)
@@ -54,23 +55,10 @@ public struct TransportStage: Stage {
         var headers: [(String, String)] = []
         if let retry = head.headers.first(name: "retry-after") { headers.append(("retry-after", retry)) }
         if let type = head.headers.first(name: "content-type") { headers.append(("content-type", type)) }
-        let stats = context.stats
-        let stream = ReplyStream(
-            next: {
-                let t0 = MonotonicClock.nanos()
-                defer { stats.addUpstreamTime(MonotonicClock.nanos() &- t0) }
-                do {
-                    return try await reader.next()
-                } catch let error as CancellationError {
-                    throw error
-                } catch {
-                    throw Self.classify(error, phase: "reading the upstream's response")
-                }
-            },
-            onFinish: { outcome in
-                // A reply not read to its end frees its upstream connection at once.
-                if outcome != .completed { reader.cancel() }
-            })
+        let stream = ReplyStream(source: reader) { outcome in
+            // A reply not read to its end frees its upstream connection at once.
+            if outcome != .completed { reader.cancel() }
+        }
         return Reply(status: Int(head.status.code), headers: headers, body: .stream(stream))
     }
 
