@@ -263,6 +263,34 @@ final class RecordingHTTPServer: Sendable {
         #expect(context.stats.usage == Usage(inputTokens: 3, outputTokens: 2))
     }
 
+    @Test(.timeLimit(.minutes(1))) func aTranslatedStreamIsDeliveredByCallbackToItsEnd() async throws {
+        let chunk = { (delta: String) in
+            "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":\(delta)}]}\n\n"
+        }
+        let sse = RecordingHTTPServer.Answer(
+            status: 200, headers: [("content-type", "text/event-stream")],
+            body: chunk(#"{"role":"assistant","content":"hel"}"#) + chunk(#"{"content":"lo"}"#)
+                + "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}\n\n"
+                + "data: [DONE]\n\n")
+        let (result, _, context) = try await Self.send(provider: "oai", answer: sse, body: StageFixtures.body(stream: true))
+        guard case .stream(let stream)? = Self.reply(result)?.body else {
+            Issue.record("expected a stream")
+            return
+        }
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let consumer = RecordingConsumer(loop: loop)
+        stream.deliver(to: consumer)
+        try await consumer.ended.futureResult.get()
+        stream.finish(.completed)
+        let events = SSEEvents.parse(Array(consumer.text.utf8))
+        #expect(events.first?["event"]?.stringValue == "message_start")
+        #expect(events.last?["event"]?.stringValue == "message_stop")
+        let text = events.compactMap { $0["data"]?["delta"]?["text"]?.stringValue }.joined()
+        #expect(text == "hello")
+        #expect(consumer.endings == 1)
+        #expect(context.stats.usage?.outputTokens == 2)
+    }
+
     @Test func anUpstreamErrorKeepsItsStatusAndRetryAfter() async throws {
         let answer = RecordingHTTPServer.Answer(
             status: 429, headers: [("content-type", "application/json"), ("retry-after", "3")], body: #"{"error":{"message":"slow down"}}"#)

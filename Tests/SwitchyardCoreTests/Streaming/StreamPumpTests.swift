@@ -37,7 +37,7 @@ import Testing
         #expect(await drain(pump).isEmpty)
     }
 
-    @Test func aConsumerGetsEverythingOnThePumpsLoopAndTheEndOnce() async throws {
+    @Test(.timeLimit(.minutes(1))) func aConsumerGetsEverythingOnThePumpsLoopAndTheEndOnce() async throws {
         let pump = StreamPump(initial: Array("a".utf8), eventLoop: loop)
         let consumer = RecordingConsumer(loop: loop)
         pump.deliver(to: consumer)
@@ -49,7 +49,7 @@ import Testing
         #expect(consumer.allOnLoop)
     }
 
-    @Test func aFullConsumerGetsNothingMoreUntilItsFutureCompletes() async throws {
+    @Test(.timeLimit(.minutes(1))) func aFullConsumerGetsNothingMoreUntilItsFutureCompletes() async throws {
         let pump = StreamPump(initial: [], eventLoop: loop)
         let consumer = RecordingConsumer(loop: loop)
         let space = loop.makePromise(of: Void.self)

@@ -35,6 +35,8 @@ public final class HTTPClients: Sendable {
             configuration.decompression = .disabled
             configuration.redirectConfiguration = .disallow
             configuration.httpVersion = .http1Only
+            // No spans: the gateway has no tracer, and the no-op one still costs per request.
+            configuration.tracing.tracer = nil
             let client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
             table[key] = client
             return client
