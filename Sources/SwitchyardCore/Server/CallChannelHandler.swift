@@ -35,7 +35,6 @@ final class CallChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         var endpoint: Call.Endpoint
         var head: HTTPRequestHead
         var snapshot: GatewaySnapshot
-        var requestID: String
         var credential: Secret?
         var authOutcome: Authenticator.Outcome
         var body: ByteBuffer
@@ -74,7 +73,7 @@ final class CallChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
             let limit = pending.snapshot.config.server.maxBodyBytes
             guard pending.body.readableBytes + chunk.readableBytes <= limit else {
                 state = .ignoring
-                refuse(context: context, pending, .requestTooLarge(limit: limit))
+                exchange?.writeError(.requestTooLarge(limit: limit), close: true, slot: pending.slot)
                 return
             }
             state = .idle  // drop the enum's reference so the body buffer stays uniquely owned
@@ -82,7 +81,7 @@ final class CallChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
             state = .reading(pending)
         case (.reading(let pending), .end):
             state = .answering
-            answer(context: context, pending)
+            answer(pending)
         case (.ignoring, _), (.answering, _), (.idle, _), (.reading, .head):
             // Every request starts with a head, one request at a time; `.ignoring` drops the
             // rest of a refused request.
@@ -123,23 +122,25 @@ final class CallChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let limit = snapshot.config.server.maxBodyBytes
         let declared = head.headers.first(name: "content-length").flatMap(Int.init)
-        let pending = PendingCall(
-            endpoint: endpoint, head: head, snapshot: snapshot, requestID: requestID, credential: credential,
-            authOutcome: authOutcome, body: context.channel.allocator.buffer(capacity: min(declared ?? 0, limit)), slot: slot)
         if let declared, declared > limit {
             state = .ignoring
-            refuse(context: context, pending, .requestTooLarge(limit: limit))
+            exchange.writeError(.requestTooLarge(limit: limit), close: true, slot: slot)
             return
         }
-        state = .reading(pending)
+        // Room for the declared body, up to `preallocationCap`: a client that declares a large
+        // body and sends nothing must not make the gateway hold that much memory.
+        let capacity = min(declared ?? 0, Self.preallocationCap)
+        state = .reading(
+            PendingCall(
+                endpoint: endpoint, head: head, snapshot: snapshot, credential: credential, authOutcome: authOutcome,
+                body: context.channel.allocator.buffer(capacity: capacity), slot: slot))
     }
 
-    private func refuse(context: ChannelHandlerContext, _ pending: PendingCall, _ error: GatewayError) {
-        exchange?.writeError(error, close: true, slot: pending.slot)
-    }
+    /// The most a declared Content-Length reserves before the bytes arrive.
+    static let preallocationCap = 1 << 20
 
     /// The whole request has arrived: build the call and run it.
-    private func answer(context: ChannelHandlerContext, _ pending: PendingCall) {
+    private func answer(_ pending: PendingCall) {
         let snapshot = pending.snapshot
         let headers = pending.head.headers
         let call = pending.body.withUnsafeReadableBytes { raw in

@@ -99,17 +99,7 @@ final class ConnectionCloseDetector: ChannelDuplexHandler, RemovableChannelHandl
             return
         }
         let (status, type, message) = Self.describe(parseError)
-        let requestID = Identifiers.requestID()
-        let body = ErrorEnvelope.json(type: type, message: message, requestID: requestID)
-        var headers = HTTPHeaders()
-        headers.add(name: "request-id", value: requestID)
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "content-length", value: String(body.count))
-        headers.add(name: "connection", value: "close")
-        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        ConnectionRefusal.answer(context, status: status, type: type, message: message)
     }
 
     static func describe(_ error: HTTPParserError) -> (Int, AnthropicErrorType, String) {

@@ -20,7 +20,7 @@ final class HTTP1RequestHeadValidator: ChannelInboundHandler, RemovableChannelHa
         guard !refused else { return }
         if case .head(let head) = unwrapInboundIn(data), let problem = Self.problem(head) {
             refused = true
-            refuse(context: context, status: problem.status, message: problem.message)
+            ConnectionRefusal.answer(context, status: problem.status, type: .invalidRequest, message: problem.message)
             return
         }
         context.fireChannelRead(data)
@@ -39,19 +39,5 @@ final class HTTP1RequestHeadValidator: ChannelInboundHandler, RemovableChannelHa
             if only != "chunked" { return (501, "unsupported Transfer-Encoding: the gateway accepts only chunked") }
         }
         return nil
-    }
-
-    private func refuse(context: ChannelHandlerContext, status: Int, message: String) {
-        let requestID = Identifiers.requestID()
-        let body = ErrorEnvelope.json(type: .invalidRequest, message: message, requestID: requestID)
-        var headers = HTTPHeaders()
-        headers.add(name: "request-id", value: requestID)
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "content-length", value: String(body.count))
-        headers.add(name: "connection", value: "close")
-        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
     }
 }
