@@ -16,7 +16,9 @@ import SwitchyardWire
 final class CallExchange: Sendable {
     private struct State {
         var clientGone = false
+        /// The running pipeline task; dropped once it is done (see `run`).
         var task: Task<Void, Never>?
+        var taskDone = false
         var stream: ReplyStream?
         var slot: AdmissionSlot?
     }
@@ -57,9 +59,15 @@ final class CallExchange: Sendable {
                 if error is CancellationError { closeAfter = true }
             }
             write(reply, close: closeAfter, slot: slot)
+            // Drop the handle: a finished task keeps its frames' memory (several KB of stage
+            // frames) for as long as anyone holds it, and a stream outlives its task by minutes.
+            state.withLockedValue { s in
+                s.task = nil
+                s.taskDone = true
+            }
         }
         let goneAlready = state.withLockedValue { s -> Bool in
-            s.task = task
+            if !s.taskDone { s.task = task }
             return s.clientGone
         }
         if goneAlready { task.cancel() }
