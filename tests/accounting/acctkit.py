@@ -209,16 +209,19 @@ def get(gw_or_url, path: str, token: str | None = None, headers: dict | None = N
 
 
 def fire(gw, jobs: list[tuple[str | None, dict]], timeout: float = 60) -> list[Resp]:
-    """Send (token, body) pairs all at once from threads (released by a barrier); responses in order."""
+    """Send (token, body) pairs all at once from threads (released by a barrier); responses in order.
+    `gw` is one gateway for every job, or a list with one gateway per job."""
+    gateways = gw if isinstance(gw, list) else [gw] * len(jobs)
+    assert len(gateways) == len(jobs)
     barrier = threading.Barrier(len(jobs))
 
-    def one(job):
-        token, body = job
+    def one(target_and_job):
+        target, (token, body) = target_and_job
         barrier.wait()
-        return post(gw, body, token, timeout=timeout)
+        return post(target, body, token, timeout=timeout)
 
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(one, jobs))
+        return list(pool.map(one, zip(gateways, jobs)))
 
 
 def parse_sse(data: bytes) -> list[dict]:

@@ -82,18 +82,7 @@ def test_concurrent_slots_are_held_across_replicas(mock, tmp_path, fresh, replic
     _chat(mock, delay_before_ms=1500)
     a, b = replicas(shared_config(mock, tmp_path, fresh, alice_limits={"concurrent": 2}))
     lb = balancer([a, b])
-    results: list = []
-    barrier = threading.Barrier(6)
-
-    def one(gw):
-        barrier.wait()
-        results.append(post(gw, messages_body(), ALICE).status)
-
-    threads = [threading.Thread(target=one, args=(gw,)) for gw in (a, b, lb, lb, lb, lb)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    results = [r.status for r in fire([a, b, lb, lb, lb, lb], [(ALICE, messages_body())] * 6)]
     assert sorted(results) == [200, 200, 429, 429, 429, 429], results
     # Released at the end: both replicas admit again.
     mock.reset()
@@ -309,18 +298,7 @@ def test_tpm_is_reserved_across_replicas_and_settled_to_the_real_count(mock, tmp
     _chat(mock, usage=(10, 5), delay_before_ms=1500)
     a, b = replicas(shared_config(mock, tmp_path, fresh, alice_limits={"tpm": 400}))
     lb = balancer([a, b])
-    barrier = threading.Barrier(6)
-    statuses: list[int] = []
-
-    def one(gw):
-        barrier.wait()
-        statuses.append(post(gw, messages_body(max_tokens=100), ALICE).status)
-
-    threads = [threading.Thread(target=one, args=(gw,)) for gw in (lb, lb, lb, a, a, b)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    statuses = [r.status for r in fire([lb, lb, lb, a, a, b], [(ALICE, messages_body(max_tokens=100))] * 6)]
     assert sorted(statuses) == [200, 200, 200, 429, 429, 429], statuses
     # Settled to 15 tokens each: there is room again, which the reservations alone would not leave.
     deadline = time.time() + 10
