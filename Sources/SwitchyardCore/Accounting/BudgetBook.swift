@@ -129,14 +129,14 @@ public final class BudgetBook: Sendable {
         return BudgetUse(
             limitMicroUSD: scope.budget.limitMicroUSD, spentMicroUSD: a.spent, reservedMicroUSD: a.reserved,
             period: scope.budget.period.rawValue,
-            resetsAt: BudgetPeriods.reset(scope.budget.period, now: now).map(BudgetPeriods.rfc3339))
+            resetsAt: BudgetPeriods.reset(scope.budget.period, now: now).map(Timestamps.rfc3339))
     }
 
     /// Names the budget, the spend and the reset; says so when it is this request's worst case,
     /// not the spend so far, that does not fit.
     static func message(_ scope: Scope, spent: Int64, reserve: Int64, now: Int64) -> String {
         let b = scope.budget
-        let reset = BudgetPeriods.reset(b.period, now: now).map { "; resets \(BudgetPeriods.rfc3339($0))" } ?? "; it does not reset"
+        let reset = BudgetPeriods.reset(b.period, now: now).map { "; resets \(Timestamps.rfc3339($0))" } ?? "; it does not reset"
         let used = "\(Money.format(spent)) of \(Money.format(b.limitMicroUSD)) \(BudgetPeriods.phrase(b.period))\(reset)"
         if b.limitMicroUSD > 0 && spent < b.limitMicroUSD {
             return "budget reached for \(scope.label): this request could cost up to \(Money.format(reserve)) (lower max_tokens to fit); \(used)"

@@ -45,9 +45,6 @@ public enum BudgetPeriods {
         }
     }
 
-    /// RFC 3339 UTC seconds.
-    public static func rfc3339(_ seconds: Int64) -> String { Timestamps.rfc3339(seconds) }
-
     static func utc(_ seconds: Int64) -> tm {
         var t = time_t(seconds)
         var fields = tm()

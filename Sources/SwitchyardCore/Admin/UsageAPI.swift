@@ -58,7 +58,7 @@ public enum UsageAPI {
         return .success(
             JSONWriter.encode(
                 .object([
-                    "since": .string(BudgetPeriods.rfc3339(query.sinceMs / 1000)), "until": .string(BudgetPeriods.rfc3339(query.untilMs / 1000)),
+                    "since": .string(Timestamps.rfc3339(query.sinceMs / 1000)), "until": .string(Timestamps.rfc3339(query.untilMs / 1000)),
                     "user": query.user.map { .string($0) } ?? .null,
                     "group_by": .array(query.groupBy.map { .string($0.rawValue) }), "data": .array(data), "totals": .object(totals(all)),
                 ])))

@@ -45,7 +45,7 @@ enum UsagePageSource {
             }
         }
         return UsagePageData(
-            generatedAt: BudgetPeriods.rfc3339(seconds), instance: accounting.instance, configGeneration: snapshot.generation,
+            generatedAt: Timestamps.rfc3339(seconds), instance: accounting.instance, configGeneration: snapshot.generation,
             configHash: snapshot.configTag, since: dayList.first?.day ?? "", until: dayList.last?.day ?? "", days: dayList, users: users,
             targets: await report([.target]).map { named($0.totals, $0.keys[0]) },
             routes: await report([.route]).map { named($0.totals, $0.keys[0]) }, health: health)

@@ -70,7 +70,7 @@ public enum UsageReport {
                         BudgetUse(
                             limitMicroUSD: budget.limitMicroUSD, spentMicroUSD: spent, reservedMicroUSD: 0,
                             period: budget.period.rawValue,
-                            resetsAt: BudgetPeriods.reset(budget.period, now: seconds).map(BudgetPeriods.rfc3339))
+                            resetsAt: BudgetPeriods.reset(budget.period, now: seconds).map(Timestamps.rfc3339))
                     ))
             }
             return .success(render(rows, query: query, budgets: budgets, format: format))
@@ -115,7 +115,7 @@ public enum UsageReport {
             return String(
                 decoding: JSONWriter.encode(
                     .object([
-                        "since": .string(BudgetPeriods.rfc3339(query.sinceMs / 1000)), "until": .string(BudgetPeriods.rfc3339(query.untilMs / 1000)),
+                        "since": .string(Timestamps.rfc3339(query.sinceMs / 1000)), "until": .string(Timestamps.rfc3339(query.untilMs / 1000)),
                         "group_by": .array(groups.map { .string($0) }), "data": .array(data), "totals": .object(UsageAPI.totals(total)),
                         "budgets": .array(budgetList),
                     ])), as: UTF8.self)
@@ -127,7 +127,7 @@ public enum UsageReport {
             var table = [groups + columns]
             for row in rows { table.append(row.keys.map { $0.isEmpty ? "-" : $0 } + values(row.totals)) }
             table.append((groups.isEmpty ? [] : ["total"] + Array(repeating: "", count: groups.count - 1)) + values(total))
-            var out = "usage \(BudgetPeriods.rfc3339(query.sinceMs / 1000)) – \(BudgetPeriods.rfc3339(query.untilMs / 1000))\n"
+            var out = "usage \(Timestamps.rfc3339(query.sinceMs / 1000)) – \(Timestamps.rfc3339(query.untilMs / 1000))\n"
             out += align(table)
             if !budgets.isEmpty {
                 out +=

@@ -12,15 +12,13 @@ extension GatewayResponder {
     }
 
     static func errorResponse(
-        _ error: GatewayError, requestID: String, headers: HTTPFields, close: Bool = false,
-        inbound: InboundProtocol = .anthropic
+        _ error: GatewayError, requestID: String, headers: HTTPFields, inbound: InboundProtocol = .anthropic
     ) -> Response {
         let r = inbound.render(error, requestID: requestID)
         var fields = headers
         for (name, value) in r.headers {
             if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
         }
-        if close { fields[.connection] = "close" }
         return json(r.status, r.body, headers: fields)
     }
 }

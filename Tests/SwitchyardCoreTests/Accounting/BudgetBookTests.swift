@@ -9,11 +9,11 @@ import Testing
     }
 
     @Test func periodsAreUTCCalendarPeriods() {
-        #expect(BudgetPeriods.rfc3339(BudgetPeriods.start(.day, now: lateNovember)) == "2026-11-28T00:00:00Z")
-        #expect(BudgetPeriods.rfc3339(BudgetPeriods.start(.week, now: lateNovember)) == "2026-11-23T00:00:00Z")  // Monday
-        #expect(BudgetPeriods.rfc3339(BudgetPeriods.start(.month, now: lateNovember)) == "2026-11-01T00:00:00Z")
-        #expect(BudgetPeriods.reset(.month, now: lateNovember).map(BudgetPeriods.rfc3339) == "2026-12-01T00:00:00Z")
-        #expect(BudgetPeriods.reset(.month, now: 1_796_083_200 + 10).map(BudgetPeriods.rfc3339) == "2027-01-01T00:00:00Z")  // December
+        #expect(Timestamps.rfc3339(BudgetPeriods.start(.day, now: lateNovember)) == "2026-11-28T00:00:00Z")
+        #expect(Timestamps.rfc3339(BudgetPeriods.start(.week, now: lateNovember)) == "2026-11-23T00:00:00Z")  // Monday
+        #expect(Timestamps.rfc3339(BudgetPeriods.start(.month, now: lateNovember)) == "2026-11-01T00:00:00Z")
+        #expect(BudgetPeriods.reset(.month, now: lateNovember).map(Timestamps.rfc3339) == "2026-12-01T00:00:00Z")
+        #expect(BudgetPeriods.reset(.month, now: 1_796_083_200 + 10).map(Timestamps.rfc3339) == "2027-01-01T00:00:00Z")  // December
         #expect(BudgetPeriods.reset(.total, now: lateNovember) == nil)
     }
 

@@ -23,7 +23,7 @@ import Testing
         #expect(String(decoding: await drain(pump), as: UTF8.self) == "abcd")
     }
 
-    @Test func aProducerFasterThanTheClientIsToldToWaitPastTheHighWaterMark() async throws {
+    @Test(.timeLimit(.minutes(1))) func aProducerFasterThanTheClientIsToldToWaitPastTheHighWaterMark() async throws {
         let pump = StreamPump(initial: [], eventLoop: loop)
         var waits: [EventLoopFuture<Void>] = []
         for _ in 0..<6 {

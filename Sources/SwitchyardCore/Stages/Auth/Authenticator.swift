@@ -40,7 +40,6 @@ public struct Authenticator: Sendable {
         return users.contains { Self.constantTimeEquals(digest, $0.tokenSHA256) }
     }
 
-    /// Compares two byte arrays without an early exit.
     /// The SHA-256 of a token: every token hash of the gateway (config, `token new`, requests) is
     /// taken here, with swift-crypto. (SwitchyardWire's own SHA-256 derives non-secret names only:
     /// tool aliases, user ids sent upstream, the config's content hash.)
@@ -48,6 +47,7 @@ public struct Authenticator: Sendable {
         Array(SHA256.hash(data: Array(token.utf8)))
     }
 
+    /// Compares two byte arrays without an early exit.
     public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0

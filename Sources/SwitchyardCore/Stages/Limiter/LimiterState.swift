@@ -202,5 +202,3 @@ public final class LimiterState: @unchecked Sendable {
         ]
     }
 }
-
-/// RFC 3339 timestamps for rate-limit reset headers.
