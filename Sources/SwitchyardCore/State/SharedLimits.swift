@@ -118,24 +118,20 @@ public final class SharedLimits: Service, Sendable {
         let limits = scopes.sorted { $0.key < $1.key }
         let budgets = budgets.sorted { $0.key < $1.key }
         var binds = PostgresBindings(capacity: 14)
-        do {
-            try binds.append(nowMs)
-            try binds.append(holder)
-            try binds.append(Self.leaseTTLms)
-            try binds.append(Int64(max(tokens, 0)))
-            try binds.append(limits.map(\.key))
-            try binds.append(limits.map { Int64($0.limits.rpm ?? -1) })
-            try binds.append(limits.map { Int64($0.limits.tpm ?? -1) })
-            try binds.append(limits.map { Int64($0.limits.concurrent ?? -1) })
-            try binds.append(budgets.map(\.key))
-            try binds.append(budgets.map { BudgetPeriods.start($0.budget.period, now: nowMs / 1000).multipliedSaturated(by: 1000) })
-            try binds.append(budgets.map(\.budget.limitMicroUSD))
-            try binds.append(budgets.map { $0.key.hasPrefix("user:") ? String($0.key.dropFirst(5)) : "" })
-            try binds.append(budgets.map { $0.key.hasPrefix("route:") ? String($0.key.dropFirst(6)) : "" })
-            try binds.append(max(reserveMicro, 0))
-        } catch {
-            return .unavailable
-        }
+        binds.append(nowMs)
+        binds.append(holder)
+        binds.append(Self.leaseTTLms)
+        binds.append(Int64(max(tokens, 0)))
+        binds.append(limits.map(\.key))
+        binds.append(limits.map { Int64($0.limits.rpm ?? -1) })
+        binds.append(limits.map { Int64($0.limits.tpm ?? -1) })
+        binds.append(limits.map { Int64($0.limits.concurrent ?? -1) })
+        binds.append(budgets.map(\.key))
+        binds.append(budgets.map { BudgetPeriods.start($0.budget.period, now: nowMs / 1000).multipliedSaturated(by: 1000) })
+        binds.append(budgets.map(\.budget.limitMicroUSD))
+        binds.append(budgets.map { $0.key.hasPrefix("user:") ? String($0.key.dropFirst(5)) : "" })
+        binds.append(budgets.map { $0.key.hasPrefix("route:") ? String($0.key.dropFirst(6)) : "" })
+        binds.append(max(reserveMicro, 0))
         let query = PostgresQuery(unsafeSQL: "SELECT * FROM switchyard_admit($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)", binds: binds)
         do {
             let outcome = try await withTimeout { [client] in
@@ -174,13 +170,9 @@ public final class SharedLimits: Service, Sendable {
     public func budgetUse(_ scopes: [BudgetBook.Scope], nowMs: Int64) async -> [String: (spent: Int64, reserved: Int64)]? {
         guard isUp, !scopes.isEmpty else { return scopes.isEmpty ? [:] : nil }
         var binds = PostgresBindings(capacity: 3)
-        do {
-            try binds.append(scopes.map(\.key))
-            try binds.append(scopes.map { BudgetPeriods.start($0.budget.period, now: nowMs / 1000).multipliedSaturated(by: 1000) })
-            try binds.append(nowMs)
-        } catch {
-            return nil
-        }
+        binds.append(scopes.map(\.key))
+        binds.append(scopes.map { BudgetPeriods.start($0.budget.period, now: nowMs / 1000).multipliedSaturated(by: 1000) })
+        binds.append(nowMs)
         let query = PostgresQuery(
             unsafeSQL: """
                 SELECT s.scope, a.spent_micro, (SELECT coalesce(sum(r.amount_micro), 0)::bigint FROM budget_reservations r
@@ -227,7 +219,7 @@ public final class SharedLimits: Service, Sendable {
                 }
             }
             group.addTask {
-                try? await cancelWhenGracefulShutdown { await self.maintain() }
+                _ = await cancelWhenGracefulShutdown { await self.maintain() }
             }
             // The pool stops once the queue is written and maintenance has ended.
             _ = await group.next()
